@@ -1,0 +1,120 @@
+"""The ``seenpapers`` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from . import __version__, config, ingest, lookup, store, text
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the database, token and inbox live [default: $SEENPAPERS_DATA_DIR or the platform's user data dir].",
+)
+
+
+def _data_dir(path: Path | None) -> config.DataDir:
+    return config.DataDir(path or config.default_data_dir())
+
+
+@click.group()
+@click.version_option(__version__, prog_name="seenpapers")
+def cli():
+    """Remembers every research paper that reached you, and tells you which ones you have
+    already seen, read, or met before under another title."""
+
+
+@cli.command(name="ingest")
+@data_dir_option
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def ingest_command(data_dir, paths):
+    """Ingest digest files, and the files in folders, once.
+
+    Exit status 0 when every file was ingested or already known, 1 when any failed.
+    """
+    data = _data_dir(data_dir).create()
+    db = store.open_db(data.db_path)
+    files = ingest.files_under(list(paths))
+    err = Console(stderr=True)
+    started = time.perf_counter()
+    results = []
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=err, transient=True, disable=len(files) < 2,
+    ) as progress:
+        task = progress.add_task("ingesting", total=len(files))
+        for path in files:
+            results.append(ingest.ingest_file(db, path))
+            progress.advance(task)
+    _print_summary(results, time.perf_counter() - started)
+    sys.exit(1 if any(r.status == "failed" for r in results) else 0)
+
+
+def _print_summary(results: list[ingest.Result], seconds: float) -> None:
+    ingested = [r for r in results if r.status == "ingested"]
+    failed = [r for r in results if r.status == "failed"]
+    entries = sum(r.entries for r in ingested)
+    rate = f" ({entries / seconds:,.0f} entries/s)" if entries and seconds > 0 else ""
+    click.echo(f"{len(results)} files in {seconds:.2f} s{rate}")
+    for label, value in [
+        ("digests", f"{len(ingested)} new, {sum(r.status == 'known' for r in results)} already known"),
+        ("entries", entries),
+        ("new papers", sum(r.new_papers for r in ingested)),
+        ("seen again", sum(r.seen_again for r in ingested)),
+        ("duplicates", sum(r.duplicates for r in ingested)),
+        ("failures", len(failed)),
+    ]:
+        click.echo(f"  {label:<11} {value}")
+    for r in failed:
+        click.echo(f"  failed: {r.name}: {r.error}")
+
+
+@cli.command(name="lookup")
+@data_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
+@click.argument("titles", nargs=-1, required=True)
+def lookup_command(data_dir, as_json, titles):
+    """Say whether papers are new, seen, read or duplicates: titles, arXiv ids or URLs."""
+    data = _data_dir(data_dir)
+    if not data.db_path.exists():
+        raise click.ClickException(f"no database at {data.db_path}: ingest some digests first")
+    db = store.open_db(data.db_path, readonly=True)
+    items = [_item(t) for t in titles]
+    results = lookup.lookup(db, items)
+    if as_json:
+        click.echo(json.dumps({"results": results}, indent=2, ensure_ascii=False))
+        return
+    table = Table("status", "title", "first seen", "last seen", "times", "digests", box=None)
+    for item, r in zip(items, results):
+        title = r["title"] or item.get("title") or item.get("arxiv_id")
+        if r["duplicate_of"]:
+            title += f"\n  duplicate of #{r['duplicate_of']['paper_id']} {r['duplicate_of']['title']}"
+        table.add_row(
+            r["status"], title, r["first_seen"] or "", r["last_seen"] or "", str(r["times_seen"]),
+            ", ".join(d["name"] for d in r["digests"]),
+        )
+    Console().print(table)
+
+
+def _item(argument: str) -> dict:
+    # An argument that is only an arXiv id or a paper URL is looked up by id.
+    arxiv_id = text.arxiv_id(argument)
+    if arxiv_id and " " not in argument.strip():
+        return {"title": "", "arxiv_id": arxiv_id}
+    return {"title": argument}
+
+
+@cli.command()
+@data_dir_option
+def token(data_dir):
+    """Print the API token (created on first use, readable only by you)."""
+    click.echo(_data_dir(data_dir).token())

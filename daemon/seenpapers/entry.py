@@ -1,0 +1,46 @@
+"""What every parser produces: a digest's entries, in the order they were shown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from . import text
+
+
+@dataclass
+class Entry:
+    """One paper as it appears in one digest (display text, not keys)."""
+
+    title: str
+    abstract: str = ""
+    authors: list[str] = field(default_factory=list)
+    authors_count: int | None = None
+    arxiv_id: str | None = None
+    published: str | None = None  # ISO date the paper appeared (arXiv / HF)
+    submitted: str | None = None  # ISO time it was put on the digest (HF daily)
+    upvotes: int | None = None
+    url: str | None = None
+    title_key: str = field(init=False, repr=False)  # for matching only, never shown
+
+    def __post_init__(self):
+        self.title = text.clean(self.title)
+        self.abstract = text.unwrap(self.abstract)
+        self.authors = [name for name in (text.clean(a) for a in self.authors) if name]
+        if self.authors_count is None and self.authors:
+            self.authors_count = len(self.authors)
+        self.arxiv_id = text.arxiv_id(self.arxiv_id) or text.arxiv_id(self.url)
+        self.title_key = text.title_key(self.title)
+
+
+@dataclass
+class ParsedDigest:
+    """A parsed file: its format, the day it is about, and its entries."""
+
+    format: str
+    date: date | None
+    entries: list[Entry]
+
+
+class ParseError(ValueError):
+    """The file cannot be read as a digest; the message says why, for a person."""

@@ -1,0 +1,71 @@
+"""Which parser reads a file: sniff the bytes, decode them, hand the text to one format module.
+
+Each module in this package reads one format and has the same face:
+``parse(text, *, name, mtime) -> ParsedDigest``, raising ``ParseError`` with a reason a
+person can act on. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import PurePath
+
+from ..entry import ParsedDigest, ParseError
+from . import arxiv_feed, email_digest, hf_api, hf_text, html_page
+
+MAX_BYTES = 32 * 1024 * 1024  # the largest real digest is 250 kB; anything this big is not one
+
+__all__ = ["parse", "ParseError", "MAX_BYTES"]
+
+
+def parse(data: bytes, *, name: str, mtime: datetime) -> ParsedDigest:
+    """Parse one digest file's bytes; raise ParseError when it is not a digest."""
+    if len(data) > MAX_BYTES:
+        raise ParseError(f"file too large: {len(data):,} bytes (limit {MAX_BYTES:,})")
+    if not data.strip():
+        raise ParseError("empty file")
+    text = decode(data)
+    module = _module_for(text, name)
+    digest = module.parse(text, name=name, mtime=mtime)
+    if not digest.entries:
+        raise ParseError(f"no papers found in this {digest.format} file")
+    return digest
+
+
+def decode(data: bytes) -> str:
+    """Bytes to text: UTF-8 (or UTF-16 with a BOM), else Windows-1252, never binary."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    if _looks_binary(data):
+        raise ParseError("binary file: not text, JSON, HTML, a feed or an e-mail")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f")
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:65536]
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    return b"\x00" in sample or controls > len(sample) * 0.02
+
+
+def _module_for(text: str, name: str):
+    head = text.lstrip()[:4096].lower()
+    suffix = PurePath(name).suffix.lower()
+    if suffix == ".eml" or email_digest.looks_like_email(text):
+        return email_digest
+    if head[:1] in ("[", "{"):
+        return hf_api
+    if head.startswith("<?xml") or "<rss" in head or "<feed" in head:
+        return arxiv_feed
+    if suffix in (".html", ".htm") or head.startswith("<") or "<html" in head or "<body" in head:
+        return html_page
+    return hf_text

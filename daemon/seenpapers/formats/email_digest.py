@@ -1,0 +1,11 @@
+"""Placeholder: being written."""
+
+from ..entry import ParseError
+
+
+def parse(text, *, name, mtime):
+    raise ParseError("format not supported yet")
+
+
+def looks_like_email(text):
+    return False

@@ -1,0 +1,182 @@
+"""The SQLite file: schema (sqlite-utils migrations), connections, and the few queries
+that more than one module needs.
+
+Tables (described for Datasette users in datasette_metadata.json):
+- digests    one ingested file, unique by the SHA-256 of its bytes
+- papers     one work; arxiv_id (no version) and title_key identify it
+- sightings  paper x digest: where and how a paper was shown
+- duplicates a paper that is another record of the same work as another paper
+- reads      papers the person marked read
+- failures   files that could not be ingested, and why
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("seenpapers")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database):
+    db["digests"].create(
+        {
+            "id": int,
+            "sha256": str,
+            "name": str,
+            "path": str,
+            "format": str,
+            "date": str,
+            "size": int,
+            "entries": int,
+            "ingested_at": str,
+        },
+        pk="id",
+        not_null={"sha256", "name", "format", "date", "ingested_at"},
+    )
+    db["digests"].create_index(["sha256"], unique=True)
+    db["digests"].create_index(["date"])
+    db["papers"].create(
+        {
+            "id": int,
+            "arxiv_id": str,
+            "title": str,
+            "title_key": str,
+            "abstract": str,
+            "authors": str,
+            "authors_count": int,
+            "published": str,
+            "url": str,
+            "first_ingested_at": str,
+        },
+        pk="id",
+        not_null={"title", "title_key"},
+    )
+    # One paper per arXiv id; papers without one are many.
+    db.execute("CREATE UNIQUE INDEX idx_papers_arxiv_id ON papers(arxiv_id) WHERE arxiv_id IS NOT NULL")
+    db["papers"].create_index(["title_key"])
+    db["sightings"].create(
+        {
+            "id": int,
+            "paper_id": int,
+            "digest_id": int,
+            "position": int,
+            "title": str,
+            "arxiv_id": str,
+            "authors_count": int,
+            "published": str,
+            "upvotes": int,
+            "abstract": str,
+        },
+        pk="id",
+        foreign_keys=[("paper_id", "papers", "id"), ("digest_id", "digests", "id")],
+        not_null={"paper_id", "digest_id", "position", "title"},
+    )
+    db["sightings"].create_index(["digest_id", "position"], unique=True)
+    db["sightings"].create_index(["paper_id"])
+    db["duplicates"].create(
+        {
+            "id": int,
+            "paper_id": int,
+            "duplicate_of": int,
+            "similarity": float,
+            "reason": str,
+            "found_at": str,
+        },
+        pk="id",
+        foreign_keys=[("paper_id", "papers", "id"), ("duplicate_of", "papers", "id")],
+        not_null={"paper_id", "duplicate_of", "similarity", "reason"},
+    )
+    db["duplicates"].create_index(["paper_id", "duplicate_of"], unique=True)
+    db["duplicates"].create_index(["duplicate_of"])
+    db["reads"].create(
+        {"paper_id": int, "read_at": str},
+        pk="paper_id",
+        foreign_keys=[("paper_id", "papers", "id")],
+        not_null={"read_at"},
+    )
+    db["failures"].create(
+        {
+            "id": int,
+            "sha256": str,
+            "name": str,
+            "path": str,
+            "size": int,
+            "error": str,
+            "failed_at": str,
+        },
+        pk="id",
+        not_null={"name", "error", "failed_at"},
+    )
+    db["failures"].create_index(["sha256"], unique=True)
+    db["papers"].enable_fts(["title", "abstract"], create_triggers=True, tokenize="porter")
+
+
+def open_db(path: Path | str, *, readonly: bool = False) -> sqlite_utils.Database:
+    """A connection with the settings every part relies on; migrates unless read-only.
+
+    WAL lets Datasette and lookups read while an ingest writes; the busy timeout makes a
+    second writer (``seenpapers ingest`` beside the daemon) wait instead of failing.
+    """
+    path = Path(path)
+    if readonly:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    db = sqlite_utils.Database(conn)
+    if not readonly:
+        db.enable_wal()
+        db.execute("PRAGMA synchronous = NORMAL")  # a commit survives kill -9; only a power cut may undo the last ones
+        db.execute("PRAGMA foreign_keys = ON")
+        migrations.apply(db)
+    return db
+
+
+def now() -> str:
+    """The current UTC time as ISO 8601, as every *_at column stores it."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def counts(db: sqlite_utils.Database) -> dict:
+    """What /health and the CLI report: papers, digests, the last ingest time."""
+    papers = db.execute("SELECT count(*) FROM papers").fetchone()[0]
+    digests, last = db.execute("SELECT count(*), max(ingested_at) FROM digests").fetchone()
+    return {"papers": papers, "digests": digests, "last_ingest": last}
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database):
+    """BEGIN IMMEDIATE ... COMMIT: take the write lock up front, so a second writer waits
+    (busy timeout) instead of failing when its read snapshot turns stale."""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
+
+
+def mark_read(db: sqlite_utils.Database, paper_ids: list[int]) -> int:
+    """Mark known papers read (keeping the first read time); returns how many exist."""
+    with write_transaction(db):
+        existing = [pid for pid in dict.fromkeys(paper_ids) if db.execute("SELECT 1 FROM papers WHERE id = ?", [pid]).fetchone()]
+        stamp = now()
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO reads (paper_id, read_at) VALUES (?, ?)", [(pid, stamp) for pid in existing]
+        )
+    return len(existing)
+
+
+def unmark_read(db: sqlite_utils.Database, paper_id: int) -> bool:
+    with write_transaction(db):
+        return db.execute("DELETE FROM reads WHERE paper_id = ?", [paper_id]).rowcount > 0

@@ -1,0 +1,81 @@
+"""Normalising text: display clean-up, abstract unwrapping, title keys and arXiv ids.
+
+Two kinds of output live here and must not be confused:
+- *display* text (``clean``, ``unwrap``) keeps what a person would see, LaTeX included;
+- *keys* (``title_key``) are only for matching and never shown.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+_PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+
+
+def clean(text: str | None) -> str:
+    """One line of display text: no control characters, single spaces."""
+    if not text:
+        return ""
+    if not text.isprintable():  # cheap test first: most titles and names are clean
+        text = _CONTROL.sub("", text)
+    return " ".join(text.split())
+
+
+def unwrap(text: str | None) -> str:
+    """A hard-wrapped abstract as flowing text; blank lines still separate paragraphs."""
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    paragraphs = (clean(p) for p in _PARAGRAPH.split(text))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+# LaTeX commands that only style their argument: the argument is the text.
+_STYLE_COMMANDS = (
+    "text|textit|textbf|textsc|texttt|textrm|textsf|emph|mathrm|mathbf|mathit|mathsf|mathtt"
+    "|mathcal|mathbb|mathfrak|boldsymbol|bm|operatorname|it|bf|rm|sc|tt|em"
+)
+_STYLE = re.compile(r"\\(?:%s)\b\s*" % _STYLE_COMMANDS)
+# \alpha -> alpha, \times -> times: the same words arXiv and HF leave when they strip TeX.
+_COMMAND = re.compile(r"\\([A-Za-z]+)")
+
+
+_GREEK = re.compile(r"[\u0370-\u03ff]")
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def _greek_name(match: re.Match) -> str:
+    # "τ" and "\\tau" must give the same key: spell Greek letters out.
+    name = unicodedata.name(match.group(), "")
+    return name.rsplit(" ", 1)[-1].lower() if " LETTER " in name else ""
+
+
+def title_key(title: str | None) -> str:
+    """The key under which two titles count as the same: case, accents, LaTeX,
+    punctuation and spacing all fall away, only letters and digits remain.
+
+    >>> title_key("$\\\\tau$-bench: A Benchmark") == title_key("τ-Bench: a benchmark")
+    True
+    """
+    if not title:
+        return ""
+    text = unicodedata.normalize("NFKC", title)
+    if "\\" in text:
+        text = _COMMAND.sub(r"\1", _STYLE.sub("", text))
+    text = _GREEK.sub(_greek_name, text)
+    # NFKD splits accents off their letters; \W then drops them with the punctuation.
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKD", text.casefold()))
+
+
+_ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\d])")
+_ARXIV_OLD = re.compile(r"\b([a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?\b")
+
+
+def arxiv_id(text: str | None) -> str | None:
+    """The arXiv id in an id, an "arXiv:" label or a URL, without its version."""
+    if not text:
+        return None
+    match = _ARXIV_NEW.search(text) or _ARXIV_OLD.search(text)
+    return match.group(1) if match else None
