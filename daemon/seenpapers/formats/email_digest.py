@@ -1,11 +1,108 @@
-"""Placeholder: being written."""
+"""E-mail digests (``.eml``): the Hugging Face daily papers e-mail, arXiv mailings, newsletters.
 
-from ..entry import ParseError
+The HTML part is read like a saved page (``html_page``). The plain-text part is read as HF's
+plain-text e-mail writes it, a title line followed by the paper's link; failing that, as a
+copy of the HF papers page (``hf_text``).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from datetime import date, datetime
+
+from ..entry import Entry, ParsedDigest, ParseError
+from . import hf_text, html_page
+
+FORMAT = "email"
+
+_HEADER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*):")
+_KNOWN_HEADERS = {"from", "to", "subject", "date", "mime-version", "received", "message-id"}
+_URL = re.compile(r"https?://[^\s<>\"')\]]+")
+_TITLE_LIKE = re.compile(r"[^\W\d_]{2}")  # at least a word, not "----" or "1."
 
 
-def parse(text, *, name, mtime):
-    raise ParseError("format not supported yet")
+def looks_like_email(text: str) -> bool:
+    """True when the text starts with RFC 822 headers (two or more of the usual ones)."""
+    head = text[:65536].lstrip("\ufeff").replace("\r\n", "\n").split("\n\n", 1)[0]
+    lines = head.split("\n")
+    # A saved mailbox message may start with the mbox "From sender date" line.
+    if lines[0].startswith("From "):
+        lines = lines[1:]
+    if not lines or not _HEADER.match(lines[0]):
+        return False
+    names = {m[1].lower() for m in map(_HEADER.match, lines) if m}
+    return len(names & _KNOWN_HEADERS) >= 2
 
 
-def looks_like_email(text):
-    return False
+def parse(text: str, *, name: str, mtime: datetime) -> ParsedDigest:
+    html, plain, day = _read_message(text)
+    errors = []
+    if html is not None:
+        try:
+            entries = html_page.parse(html, name=name, mtime=mtime).entries
+            return ParsedDigest(FORMAT, day or mtime.date(), entries)
+        except ParseError as e:  # tracking-link HTML may still come with a usable text part
+            errors.append(f"HTML part: {e}")
+    if plain is not None:
+        entries = _linked_titles(plain)
+        if entries:
+            return ParsedDigest(FORMAT, day or mtime.date(), entries)
+        try:
+            entries = hf_text.parse(plain, name=name, mtime=mtime).entries
+            return ParsedDigest(FORMAT, day or mtime.date(), entries)
+        except ParseError as e:
+            errors.append(f"text part: {e}")
+    if not errors:
+        raise ParseError("e-mail without a text or HTML body")
+    raise ParseError("e-mail in which no papers were found (" + "; ".join(errors) + ")")
+
+
+def _read_message(text: str) -> tuple[str | None, str | None, date | None]:
+    """The HTML body, the plain-text body and the day it was sent (local time)."""
+    try:
+        message = email.message_from_string(text, policy=email.policy.default)
+        html = message.get_body(preferencelist=("html",))
+        plain = message.get_body(preferencelist=("plain",))
+        html, plain = (part.get_content() if part else None for part in (html, plain))
+        if html is None and plain is None and message.defects:
+            defects = ", ".join(sorted({type(d).__name__ for d in message.defects}))
+            raise ParseError(f"malformed e-mail (MIME defects: {defects})")
+        return html, plain, _sent_day(message)
+    except ParseError:
+        raise
+    # The stdlib e-mail parser is lenient but its header and content accessors raise assorted
+    # exceptions (LookupError for unknown charsets, IndexError/ValueError on broken headers).
+    except Exception as e:
+        raise ParseError(f"malformed e-mail: {type(e).__name__}: {e}"[:300]) from None
+
+
+def _sent_day(message) -> date | None:
+    try:
+        sent = message["Date"].datetime if message["Date"] else None
+    except (AttributeError, TypeError, ValueError, IndexError):
+        return None
+    if sent is None:
+        return None
+    # The person's own day, like a file's mtime: a message sent late on the 22nd in New York
+    # is read on the 23rd in Paris.
+    return (sent.astimezone() if sent.tzinfo else sent).date()
+
+
+def _linked_titles(plain: str) -> list[Entry]:
+    """Papers written as a title line followed by their link (HF's plain-text e-mail)."""
+    entries: dict[str, Entry] = {}
+    previous = ""
+    for line in plain.replace("\r\n", "\n").split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        for url in _URL.findall(line):
+            found = html_page.paper_link(url)
+            # The title is the line above; a line that is itself a link is not one.
+            if found and found[0] not in entries and _TITLE_LIKE.search(previous):
+                if not _URL.search(previous):
+                    entries[found[0]] = Entry(title=previous, arxiv_id=found[0], url=found[1])
+        previous = line
+    return list(entries.values())

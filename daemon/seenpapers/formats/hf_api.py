@@ -28,7 +28,7 @@ def parse(text: str, *, name: str, mtime: datetime) -> ParsedDigest:
     except json.JSONDecodeError as e:
         raise ParseError(
             f"not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
-            + (" (the file ends early: truncated?)" if e.pos >= len(text.rstrip()) else "")
+            + ("" if text.rstrip().endswith(("]", "}")) else " (the file ends early: truncated?)")
         ) from None
     entries = entries_from_items(_items(data))
     return ParsedDigest(FORMAT, digest_date(name, entries, mtime), entries)

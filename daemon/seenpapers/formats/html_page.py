@@ -1,7 +1,247 @@
-"""Placeholder: being written."""
+"""Saved HTML pages: Hugging Face papers pages, arXiv listings and abstract pages, any page
+linking to papers, and as a last resort the page's visible text.
 
-from ..entry import ParseError
+The most structured data on a page wins, tried in this order:
+  a. HF listing (daily/weekly/monthly/search): the JSON in ``data-target="DailyPapers"``
+  b. HF paper page: the JSON in ``data-target="PaperContent"``
+  c. arXiv listing (/new, /recent, /pastweek): ``dt``/``dd`` pairs
+  d. arXiv abstract page (or any scholarly page): ``citation_*`` meta tags
+  e. any page: links to huggingface.co/papers/<id> or arxiv.org/abs/<id> with a title as text
+  f. the visible text, read as a Hugging Face page copy (``hf_text``)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+
+from bs4 import BeautifulSoup, NavigableString
+
+from .. import text
+from ..entry import Entry, ParsedDigest, ParseError
+from . import hf_api, hf_text
+
+FORMAT = "html"
+
+_ARXIV_ID = r"\d{4}\.\d{4,5}(?:v\d+)?|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?"
+# A link to one paper: absolute, or relative as HF (/papers/…) and arXiv (/abs/…) write them.
+_PAPER_HREF = re.compile(
+    r"^(?:https?://(?:www\.)?(?i:huggingface\.co|hf\.co|(?:export\.)?arxiv\.org))?"
+    rf"/(?P<kind>papers|abs)/(?P<id>{_ARXIV_ID})/?(?:[?#].*)?$"
+)
+# Link texts that sit on paper links but are buttons, not titles.
+_NOT_TITLES = {
+    "view arxiv page", "view pdf", "download pdf", "add to collection", "other formats",
+    "html (experimental)", "tex source", "abstract", "pdf", "html", "other",
+}
+_DAY = re.compile(r"\b(\d{1,2})\s+(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?,?\s+(\d{4}|\d{2})\b")
+_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+# Elements that start a new paragraph in the visible text (what innerText would show).
+_BLOCKS = {
+    "address", "article", "aside", "blockquote", "dd", "div", "dl", "dt", "figcaption", "figure",
+    "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
+    "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+}
 
 
-def parse(text, *, name, mtime):
-    raise ParseError("format not supported yet")
+def parse(html: str, *, name: str, mtime: datetime) -> ParsedDigest:
+    """Parse HTML text (a saved page, or an e-mail's HTML part) into a digest."""
+    soup = BeautifulSoup(html, "html.parser")
+    for read in (_hf_listing, _hf_paper, _arxiv_listing, _citation_meta, _paper_links):
+        found = read(soup, name, mtime)
+        if found is not None and found.entries:
+            return found
+    try:
+        return hf_text.parse(visible_text(soup), name=name, mtime=mtime)
+    except ParseError:
+        raise ParseError(
+            "HTML page in which no papers were found (no Hugging Face page data, arXiv "
+            "listing, citation tags or links to papers, and its text is no known digest)"
+        ) from None
+
+
+def paper_link(href: str) -> tuple[str, str] | None:
+    """(arXiv id, canonical URL) when ``href`` points at one paper on HF or arXiv."""
+    match = _PAPER_HREF.match(href.strip())
+    if not match:
+        return None
+    paper_id = text.arxiv_id(match["id"])
+    if match["kind"] == "papers":
+        return paper_id, f"https://huggingface.co/papers/{paper_id}"
+    return paper_id, f"https://arxiv.org/abs/{paper_id}"
+
+
+def visible_text(soup: BeautifulSoup) -> str:
+    """Roughly the page's innerText: no head, scripts or styles; blocks are paragraphs."""
+    parts: list[str] = []
+    # Iterating descendants once keeps this linear even on pathological nesting.
+    for node in (soup.body or soup).descendants:
+        if isinstance(node, NavigableString):
+            # Script, Stylesheet, Comment, Doctype… are subclasses: exact type = visible text.
+            if type(node) is NavigableString and node.parent.name not in ("title", "noscript"):
+                parts.append(re.sub(r"\s+", " ", node))
+        elif node.name == "br":
+            parts.append("\n")
+        elif node.name in _BLOCKS:
+            parts.append("\n\n")
+    lines = (line.strip() for line in "".join(parts).split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+# --- a, b: Hugging Face pages carry their data as JSON in a data-props attribute -------------
+
+def _hf_listing(soup, name, mtime) -> ParsedDigest | None:
+    props = _props(soup, "DailyPapers")
+    if props is None:
+        return None
+    # A search page shows its results; dailyPapers there is the day's list behind them.
+    items = props.get("searchResults") or props.get("dailyPapers")
+    entries = hf_api.entries_from_items(items if isinstance(items, list) else [])
+    day = _iso_day(props.get("dateString")) or hf_api.digest_date(name, entries, mtime)
+    return ParsedDigest(FORMAT, day, entries)
+
+
+def _hf_paper(soup, name, mtime) -> ParsedDigest | None:
+    props = _props(soup, "PaperContent")
+    if props is None or not isinstance(props.get("paper"), dict):
+        return None
+    entries = hf_api.entries_from_items([{"paper": props["paper"]}])
+    # One paper's page is about no particular day: the file's name or time dates it.
+    return ParsedDigest(FORMAT, hf_api.digest_date(name, [], mtime), entries)
+
+
+def _props(soup, target: str) -> dict | None:
+    element = soup.find(attrs={"data-target": target, "data-props": True})
+    if element is None:
+        return None
+    try:
+        props = json.loads(element["data-props"])
+    except (json.JSONDecodeError, RecursionError) as e:
+        where = f": {e.msg} at character {e.pos}" if isinstance(e, json.JSONDecodeError) else ""
+        raise ParseError(
+            f"Hugging Face page data ({target} data-props) is not valid JSON{where}; "
+            "the page may have been saved incompletely"
+        ) from None
+    return props if isinstance(props, dict) else None
+
+
+def _iso_day(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:  # "2025-01" for a month page: let the papers date it
+        return None
+
+
+# --- c: arXiv listings -----------------------------------------------------------------------
+
+def _arxiv_listing(soup, name, mtime) -> ParsedDigest | None:
+    # One pass in document order: h3 headings carry the listing day, each dt is followed by
+    # its dd. Pairing in order (not find_next_sibling) stays linear on malformed pages.
+    entries, page_day, day, pending = [], None, None, None
+    for tag in soup.find_all(["h3", "dt", "dd"]):
+        if tag.name == "h3":
+            heading_day = _listing_day(tag.get_text(" "))
+            if heading_day:
+                page_day, day = page_day or heading_day, heading_day
+        elif tag.name == "dt":
+            pending = tag
+        elif pending is not None:
+            entry = _listing_entry(pending, tag, day)
+            pending = None
+            if entry is not None:
+                entries.append(entry)
+    return ParsedDigest(FORMAT, page_day or mtime.date(), entries)
+
+
+def _listing_entry(dt, dd, day: date | None) -> Entry | None:
+    link = dt.find("a", href=re.compile(r"/abs/")) or dt.find("a", title="Abstract", id=True)
+    paper_id = link and (text.arxiv_id(link.get("href")) or text.arxiv_id(link.get("id")))
+    title_div = dd.find("div", class_="list-title")
+    if not paper_id or title_div is None:
+        return None
+    title = re.sub(r"^\s*Title:\s*", "", title_div.get_text(" "))
+    if not title.strip():
+        return None
+    abstract = dd.find("p", class_="mathjax")
+    replaced = "(replaced)" in dt.get_text(" ")
+    return Entry(
+        title=title,
+        abstract=abstract.get_text(" ") if abstract else "",
+        authors=[a.get_text(" ") for a in dd.select("div.list-authors a")],
+        arxiv_id=paper_id,
+        # The listing day is when new and cross-listed papers appeared; a replacement is older.
+        published=day.isoformat() if day and not replaced else None,
+        url=f"https://arxiv.org/abs/{paper_id}",
+    )
+
+
+def _listing_day(heading: str) -> date | None:
+    """The date in "Showing new listings for Wednesday, 22 January 2025" or "Wed, 22 Jan 25"."""
+    match = _DAY.search(heading)
+    if not match:
+        return None
+    year = int(match[3]) + (2000 if len(match[3]) == 2 else 0)
+    try:
+        return date(year, _MONTHS[match[2]], int(match[1]))
+    except ValueError:
+        return None
+
+
+# --- d: citation_* meta tags (arXiv abstract pages, most publishers' paper pages) -------------
+
+def _citation_meta(soup, name, mtime) -> ParsedDigest | None:
+    meta: dict[str, list[str]] = {}
+    for tag in soup.find_all("meta", attrs={"name": re.compile(r"^citation_"), "content": True}):
+        meta.setdefault(tag["name"], []).append(tag["content"])
+    title = (meta.get("citation_title") or [""])[0]
+    if not title.strip():
+        return None
+    paper_id = text.arxiv_id((meta.get("citation_arxiv_id") or [""])[0])
+    published = (meta.get("citation_date") or meta.get("citation_online_date") or [""])[0]
+    entry = Entry(
+        title=title,
+        abstract=(meta.get("citation_abstract") or [""])[0],
+        authors=[_first_last(a) for a in meta.get("citation_author", [])],
+        arxiv_id=paper_id,
+        published=_slash_day(published),
+        url=f"https://arxiv.org/abs/{paper_id}" if paper_id else None,
+    )
+    return ParsedDigest(FORMAT, hf_api.digest_date(name, [], mtime), [entry])
+
+
+def _first_last(author: str) -> str:
+    # citation_author is "Vaswani, Ashish"; every other source writes "Ashish Vaswani".
+    last, comma, first = author.partition(",")
+    return f"{first.strip()} {last.strip()}" if comma and "," not in first else author
+
+
+def _slash_day(value: str) -> str | None:
+    match = re.match(r"\s*(\d{4})[/-](\d{2})[/-](\d{2})", value)
+    return "-".join(match.groups()) if match else None
+
+
+# --- e: any page whose links point at papers -------------------------------------------------
+
+def _paper_links(soup, name, mtime) -> ParsedDigest | None:
+    entries: dict[str, Entry] = {}
+    for anchor in soup.find_all("a", href=True):
+        found = paper_link(anchor["href"])
+        if found is None or found[0] in entries:
+            continue
+        title = text.clean(anchor.get_text(" "))
+        if _looks_like_title(title):
+            entries[found[0]] = Entry(title=title, arxiv_id=found[0], url=found[1])
+    return ParsedDigest(FORMAT, hf_api.digest_date(name, [], mtime), list(entries.values()))
+
+
+def _looks_like_title(title: str) -> bool:
+    # Thumbnails, "pdf", "· 12 authors", comment counts and bare ids/URLs are not titles.
+    return (
+        len(title.split()) >= 3
+        and len(re.findall(r"[^\W\d_]{2,}", title)) >= 2
+        and title.lower() not in _NOT_TITLES
+        and not title.lower().startswith("arxiv:")
+        and "://" not in title
+        and len(title) <= 500
+    )

@@ -1,0 +1,82 @@
+import json
+import os
+import stat
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from seenpapers.cli import cli
+
+from .conftest import HF_API, SEEDS
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_ingest_prints_a_summary_and_exits_0(data_dir):
+    result = run("ingest", SEEDS)
+    assert result.exit_code == 0
+    assert "5 new, 0 already known" in result.output
+    for line in ("entries     239", "new papers  172", "seen again  67", "duplicates  0", "failures    0"):
+        assert line in result.output
+    assert (data_dir / "seenpapers.db").exists()
+
+
+def test_ingest_again_reports_everything_known(data_dir):
+    run("ingest", SEEDS)
+    result = run("ingest", SEEDS)
+    assert result.exit_code == 0 and "0 new, 5 already known" in result.output
+
+
+def test_ingest_exits_1_and_names_each_failed_file(data_dir, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "empty.txt").write_bytes(b"")
+    (inbox / "good.json").write_bytes((HF_API / "2024-11-07.json").read_bytes())
+    result = run("ingest", inbox)
+    assert result.exit_code == 1
+    assert "failures    1" in result.output and "failed: empty.txt: empty file" in result.output
+    assert "1 new, 0 already known" in result.output
+
+
+def test_data_dir_option_wins_over_the_environment(data_dir, tmp_path):
+    other = tmp_path / "other"
+    assert run("ingest", "--data-dir", other, SEEDS).exit_code == 0
+    assert (other / "seenpapers.db").exists() and not data_dir.exists()
+
+
+def test_lookup_json_is_the_api_answer(data_dir):
+    run("ingest", SEEDS, HF_API)
+    result = run("lookup", "--json", "Matryoshka Representation Learning", "2405.15738", "Unheard Of")
+    answers = json.loads(result.output)["results"]
+    assert [a["status"] for a in answers] == ["seen", "seen", "new"]
+    assert answers[0]["times_seen"] == 5
+    assert answers[1]["title"].startswith("ConvLLaVA")
+
+
+def test_lookup_prints_a_table(data_dir):
+    run("ingest", SEEDS)
+    result = run("lookup", "Pointer Networks")
+    assert result.exit_code == 0 and "seen" in result.output and "Pointer Networks" in result.output
+
+
+def test_lookup_without_a_database_says_what_to_do(data_dir):
+    result = CliRunner().invoke(cli, ["lookup", "x"])
+    assert result.exit_code == 1 and "ingest some digests first" in result.output
+
+
+def test_token_is_created_once_and_private(data_dir):
+    first = run("token").output.strip()
+    assert len(first) >= 40 and run("token").output.strip() == first
+    assert stat.S_IMODE(os.stat(data_dir / "token").st_mode) == 0o600
+
+
+def test_the_installed_command_runs_end_to_end(data_dir):
+    exe = os.path.join(os.path.dirname(sys.executable), "seenpapers")
+    done = subprocess.run([exe, "ingest", str(SEEDS)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "new papers  172" in done.stdout
+    done = subprocess.run([exe, "lookup", "--json", "Pointer Networks"], capture_output=True, text=True, timeout=60)
+    assert json.loads(done.stdout)["results"][0]["times_seen"] == 3

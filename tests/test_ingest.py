@@ -1,0 +1,179 @@
+import json
+import shutil
+
+import pytest
+
+from seenpapers import ingest, lookup, store
+
+from .conftest import HF_API, HF_API_ODD, SEEDS
+
+
+def table_counts(db):
+    return {t: db[t].count for t in ("digests", "papers", "sightings", "duplicates", "reads", "failures")}
+
+
+def ingest_all(db, paths):
+    return [ingest.ingest_file(db, p) for p in ingest.files_under(paths)]
+
+
+def test_the_five_sample_dumps_give_5_digests_172_papers_239_sightings(db):
+    results = ingest_all(db, [SEEDS])
+    assert [r.status for r in results] == ["ingested"] * 5
+    assert table_counts(db) == {"digests": 5, "papers": 172, "sightings": 239, "duplicates": 0, "reads": 0, "failures": 0}
+    assert sum(r.new_papers for r in results) == 172 and sum(r.seen_again for r in results) == 67
+
+
+def test_matryoshka_is_seen_in_all_five_dumps(db):
+    ingest_all(db, [SEEDS])
+    [answer] = lookup.lookup(db, [{"title": "Matryoshka Representation Learning"}])
+    assert answer["status"] == "seen" and answer["times_seen"] == 5
+    assert len(answer["digests"]) == 5
+
+
+def test_a_second_ingest_changes_nothing(db):
+    ingest_all(db, [SEEDS, HF_API])
+    before = table_counts(db)
+    results = ingest_all(db, [SEEDS, HF_API])
+    assert {r.status for r in results} == {"known"}
+    assert table_counts(db) == before
+
+
+def test_the_same_bytes_under_another_name_are_one_digest(db, tmp_path):
+    copy = tmp_path / "renamed.txt"
+    shutil.copyfile(SEEDS / "000_be2405954437598b.txt", copy)
+    ingest_all(db, [SEEDS / "000_be2405954437598b.txt"])
+    assert ingest.ingest_file(db, copy).status == "known"
+    assert db["digests"].count == 1
+
+
+def test_a_paper_copied_from_a_page_without_id_meets_its_api_record_by_title(db):
+    # "Knowledge Composition using Task Vectors..." is in a seed dump and in 2024-07-10's API file.
+    ingest_all(db, [SEEDS, HF_API / "2024-06-13.json", HF_API / "2025-03-12.json"])
+    api_titles = {e["title"] for f in ("2024-06-13.json", "2025-03-12.json") for e in json.loads((HF_API / f).read_text())}
+    seed_and_api = [row for row in db.query(
+        "SELECT p.id, p.arxiv_id, count(*) AS n FROM papers p JOIN sightings s ON s.paper_id = p.id"
+        " GROUP BY p.id HAVING count(DISTINCT s.digest_id) > 1 AND p.arxiv_id IS NOT NULL")]
+    assert seed_and_api, "a seed paper should have been matched to its API record"
+    # the id-less paper from the page gained the arXiv id from the API file
+    assert db.execute("SELECT count(*) FROM papers WHERE arxiv_id IS NOT NULL").fetchone()[0] == len(api_titles)
+
+
+def write(tmp_path, name, body):
+    path = tmp_path / name
+    path.write_bytes(body.encode() if isinstance(body, str) else body)
+    return path
+
+
+def api_item(arxiv_id, title, summary="An abstract that says what the paper does."):
+    return {"paper": {"id": arxiv_id, "title": title, "summary": summary, "authors": [{"name": "A. Author"}],
+                      "publishedAt": "2025-01-02T00:00:00.000Z", "upvotes": 3},
+            "title": title, "publishedAt": "2025-01-03T00:00:00.000Z"}
+
+
+def test_arxiv_versions_are_one_paper(db, tmp_path):
+    ingest_all(db, [write(tmp_path, "a.json", json.dumps([api_item("2501.00001v1", "First Title")])),
+                    write(tmp_path, "b.json", json.dumps([api_item("2501.00001v3", "A Retitled Second Version")]))])
+    assert db["papers"].count == 1 and db["sightings"].count == 2
+    sightings = [r["title"] for r in db.query("SELECT title FROM sightings ORDER BY id")]
+    assert sightings == ["First Title", "A Retitled Second Version"]  # each as it was shown
+
+
+def test_two_ids_under_one_title_stay_two_papers(db, tmp_path):
+    ingest_all(db, [write(tmp_path, "a.json", json.dumps([api_item("2501.00001", "Same Title"),
+                                                           api_item("2502.00002", "Same Title")]))])
+    assert db["papers"].count == 2
+
+
+def test_a_page_seen_twice_in_one_digest_is_two_sightings_of_one_paper(db, tmp_path):
+    ingest_all(db, [write(tmp_path, "a.json", json.dumps([api_item("2501.00001", "T"), api_item("2501.00001", "T")]))])
+    assert (db["papers"].count, db["sightings"].count) == (1, 2)
+
+
+def test_a_later_sighting_fills_in_what_the_paper_lacked(db, tmp_path):
+    page = "byAK and the research community\n\nMar 11\n\nSome Paper Title\n"
+    ingest_all(db, [write(tmp_path, "page.txt", page),
+                    write(tmp_path, "api.json", json.dumps([api_item("2501.00009", "Some Paper Title")]))])
+    [paper] = list(db.query("SELECT * FROM papers"))
+    assert paper["arxiv_id"] == "2501.00009" and paper["abstract"].startswith("An abstract")
+    assert json.loads(paper["authors"]) == ["A. Author"]
+    assert list(db.query("SELECT * FROM papers_fts WHERE papers_fts MATCH 'abstract'"))
+
+
+def test_full_text_search_finds_papers_by_abstract_words(db):
+    ingest_all(db, [SEEDS])
+    hits = [r["title"] for r in db.query(
+        "SELECT p.title FROM papers_fts JOIN papers p ON p.id = papers_fts.rowid WHERE papers_fts MATCH ?",
+        ["DirectPred"])]
+    assert hits == ["Understanding self-supervised Learning Dynamics without Contrastive Pairs"]
+
+
+@pytest.mark.parametrize(
+    "name,body,reason",
+    [
+        ("empty.txt", b"", "empty file"),
+        ("blank.txt", b"\n  \n", "empty file"),
+        ("image.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8, "binary file"),
+        ("prose.txt", b"Dear diary,\n\nNothing here.\n", "unrecognised text"),
+        ("cut.json", (HF_API / "2024-11-07.json").read_bytes()[:5000], "truncated"),
+        ("odd.json", b'{"error": "Not Found"}', "without a list of papers"),
+    ],
+)
+def test_bad_input_is_a_recorded_failure_and_nothing_else_changes(db, tmp_path, name, body, reason):
+    ingest_all(db, [SEEDS])
+    before = table_counts(db)
+    result = ingest.ingest_file(db, write(tmp_path, name, body))
+    assert result.status == "failed" and reason in result.error
+    [failure] = list(db.query("SELECT * FROM failures"))
+    assert failure["name"] == name and reason in failure["error"]
+    assert table_counts(db) == dict(before, failures=1)
+
+
+def test_a_failed_file_is_recorded_once_however_often_it_is_seen(db, tmp_path):
+    bad = write(tmp_path, "bad.txt", b"Dear diary,\n\nNothing here.\n")
+    for _ in range(3):
+        ingest.ingest_file(db, bad)
+    assert db["failures"].count == 1
+
+
+def test_huge_files_are_refused_without_reading_them(db, tmp_path):
+    huge = tmp_path / "huge.json"
+    with open(huge, "wb") as f:
+        f.truncate(ingest.formats.MAX_BYTES + 1)
+    result = ingest.ingest_file(db, huge)
+    assert result.status == "failed" and "too large" in result.error
+
+
+def test_latin_1_text_is_ingested_with_its_accents(db, tmp_path):
+    page = "byAK and the research community\n\nMar 11\n\nR\u00e9seaux de neurones pour la g\u00e9om\u00e9trie\n"
+    result = ingest.ingest_file(db, write(tmp_path, "latin1.txt", page.encode("latin-1")))
+    assert result.status == "ingested"
+    assert db.execute("SELECT title FROM papers").fetchone()[0] == "Réseaux de neurones pour la géométrie"
+
+
+def test_damaged_downloads_ingest_completely(db):
+    results = ingest_all(db, [HF_API_ODD])
+    assert {r.status for r in results} == {"ingested"}
+    assert db["papers"].count == sum(r.entries for r in results)
+
+
+def test_unreadable_files_are_recorded(db, tmp_path):
+    folder = tmp_path / "not-a-file.json"
+    folder.mkdir()
+    result = ingest.ingest_file(db, folder)
+    assert result.status == "failed" and "cannot read" in result.error
+
+
+def test_partial_downloads_and_dotfiles_are_not_digests(tmp_path):
+    for name in ("a.json", ".hidden.json", "b.json.crdownload", "c.part", "d.tmp", "e.txt~"):
+        (tmp_path / name).write_text("x")
+    assert [p.name for p in ingest.files_under([tmp_path])] == ["a.json"]
+
+
+def test_marking_read_changes_the_status(db):
+    ingest_all(db, [SEEDS])
+    [answer] = lookup.lookup(db, [{"title": "Pointer Networks"}])
+    assert store.mark_read(db, [answer["paper_id"], answer["paper_id"], 999999]) == 1
+    [after] = lookup.lookup(db, [{"title": "pointer networks"}])
+    assert after["status"] == "read" and after["read_at"]
+    assert store.unmark_read(db, answer["paper_id"])
+    assert lookup.lookup(db, [{"title": "Pointer Networks"}])[0]["status"] == "seen"

@@ -1,0 +1,63 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from seenpapers.text import arxiv_id, clean, title_key, unwrap
+
+
+def test_title_key_ignores_case_punctuation_and_spacing():
+    assert title_key("G-SimCLR : Self-Supervised Contrastive Learning") == title_key(
+        "g-simclr: self supervised  contrastive learning"
+    )
+
+
+def test_title_key_reads_latex_like_its_rendered_text():
+    assert title_key("$\\tau$-bench: A Benchmark for Tool-Agent-User Interaction") == title_key(
+        "τ-bench: A Benchmark for Tool-Agent-User Interaction"
+    )
+    assert title_key("$\\textit{Trans-LoRA}$: towards data-free Transferable") == title_key(
+        "Trans-LoRA: towards data-free Transferable"
+    )
+    assert title_key("$\\nabla^2$DFT: A Universal Dataset") == title_key("nabla^2DFT: A Universal Dataset")
+    assert title_key("LLM$\\times$MapReduce: Simplified") == title_key("LLMtimesMapReduce: Simplified")
+    assert title_key("SL$^{2}$A-INR") == title_key("SL²A-INR")
+
+
+def test_title_key_folds_unicode_forms_and_accents():
+    assert title_key("$μ$LO: Compute-Efficient") == title_key("µLO: Compute-Efficient")  # micro sign
+    assert title_key("Naïve Bayes Ｒｅｖｉｓｉｔｅｄ") == title_key("naive bayes revisited")
+
+
+def test_title_key_keeps_words_of_any_script_apart():
+    assert title_key("日本語の論文") != title_key("中文论文")
+    assert title_key("Pointer Networks") != title_key("Pointer Network")
+
+
+def test_title_key_of_empty_or_punctuation_is_empty():
+    assert title_key("") == title_key(None) == title_key(" :-- ") == ""
+
+
+@given(st.text(min_size=1, max_size=80))
+def test_title_key_is_stable_under_case_and_spacing(title):
+    assert title_key(title.upper()) == title_key(title.upper() + "  ")
+    assert title_key(title_key(title)) == title_key(title)
+
+
+def test_unwrap_joins_hard_wrapped_lines_and_keeps_paragraphs():
+    assert unwrap("High-resolution models encounter\nthe challenges of\n  excessive tokens.") == (
+        "High-resolution models encounter the challenges of excessive tokens."
+    )
+    assert unwrap("First part.\n\nSecond\npart.") == "First part.\n\nSecond part."
+
+
+def test_clean_removes_control_characters():
+    assert clean("A\x00 title\u200b with\tjunk\x1b") == "A title with junk"
+
+
+def test_arxiv_id_drops_versions_and_reads_urls():
+    assert arxiv_id("2405.15738v2") == "2405.15738"
+    assert arxiv_id("https://arxiv.org/abs/2501.01234v1") == "2501.01234"
+    assert arxiv_id("https://huggingface.co/papers/2405.15738") == "2405.15738"
+    assert arxiv_id("oai:arXiv.org:2501.01234") == "2501.01234"
+    assert arxiv_id("arXiv:hep-th/9901001v3") == "hep-th/9901001"
+    assert arxiv_id("no id here") is None
+    assert arxiv_id("12345.6789") is None
