@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import time
@@ -118,3 +119,26 @@ def _item(argument: str) -> dict:
 def token(data_dir):
     """Print the API token (created on first use, readable only by you)."""
     click.echo(_data_dir(data_dir).token())
+
+
+@cli.command()
+@data_dir_option
+@click.option("--inbox", "inboxes", multiple=True, metavar="DIR",
+              help="Watch this folder too (repeatable); end it with a name pattern to watch only "
+                   "some files, e.g. '~/Downloads/daily_papers*.json'. [default: <data dir>/inbox]")
+@click.option("--host", default=config.DEFAULT_HOST, show_default=True, help="Address to listen on (keep it loopback).")
+@click.option("--port", default=config.DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535), help="API port (0: any free port).")
+@click.option("--samples", is_flag=True, help="On first start with an empty database, ingest the bundled sample digests.")
+def run(data_dir, inboxes, host, port, samples):
+    """Run the daemon: watch the inboxes, ingest what lands there, answer the API."""
+    from .server import Settings, serve, setup_logging
+    from .watcher import Inbox
+
+    data = _data_dir(data_dir).create()
+    setup_logging(data)
+    watched = [Inbox(data.inbox.resolve())] + [Inbox.parse(i) for i in inboxes]
+    settings = Settings(data, inboxes=watched, host=host, port=port, samples=samples)
+    try:
+        asyncio.run(serve(settings))
+    except OSError as e:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}")

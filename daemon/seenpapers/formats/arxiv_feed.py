@@ -23,10 +23,11 @@ from ..entry import Entry, ParsedDigest, ParseError
 FORMAT = "arxiv-feed"
 
 _ANNOUNCE = re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*(?:Abstract:\s*)?", re.I)
-_TITLE_SUFFIX = re.compile(r"\s*\(arXiv:[^()]*\)\s*$")
+_TITLE_SUFFIX = re.compile(r"\.?\s*\(arXiv:[^()]*\)\s*$")
 # Only real tag shapes: TeX such as "$a<b$" in an abstract must survive.
 _TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)(?:\s[^<>]*)?/?>")
 _BREAKS = {"p", "br", "div", "li"}
+_CLOSED = re.compile(r"</(?:[\w.-]+:)?(?:rss|feed|RDF)\s*>\s*$")
 
 
 def parse(text: str, *, name: str, mtime: datetime) -> ParsedDigest:
@@ -39,6 +40,10 @@ def parse(text: str, *, name: str, mtime: datetime) -> ParsedDigest:
         )
     except Exception as e:  # feedparser's lenient fallback parser can trip on hostile input
         raise ParseError(f"feed could not be read: {type(e).__name__}: {e}"[:300]) from None
+    if feed.get("bozo") and not _CLOSED.search(text[-256:]):
+        # Not well-formed and missing its closing tag: a cut-off download, whose last paper
+        # would come out half-written. Other damage is left to feedparser's lenient parser.
+        raise ParseError(f"feed ends early (truncated download?): {feed.get('bozo_exception')}"[:300])
     entries = [e for e in map(_entry, feed.entries) if e is not None]
     if not entries:
         raise ParseError(_why_empty(feed))
@@ -111,7 +116,7 @@ def _why_empty(feed) -> str:
     errors = [e for e in feed.entries if _is_api_error(e)]
     if errors:
         return "the arXiv API answered with an error: " + text.clean(_plain(errors[0].get("summary")))
-    if feed.get("bozo") and not feed.get("version"):
+    if feed.get("bozo"):
         return f"not a readable RSS or Atom feed: {feed.get('bozo_exception')}"[:300]
     if not feed.get("version"):
         return "XML, but not an RSS or Atom feed"

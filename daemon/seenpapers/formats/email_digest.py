@@ -65,7 +65,7 @@ def _read_message(text: str) -> tuple[str | None, str | None, date | None]:
         message = email.message_from_string(text, policy=email.policy.default)
         html = message.get_body(preferencelist=("html",))
         plain = message.get_body(preferencelist=("plain",))
-        html, plain = (part.get_content() if part else None for part in (html, plain))
+        html, plain = (_content(part) if part else None for part in (html, plain))
         if html is None and plain is None and message.defects:
             defects = ", ".join(sorted({type(d).__name__ for d in message.defects}))
             raise ParseError(f"malformed e-mail (MIME defects: {defects})")
@@ -76,6 +76,17 @@ def _read_message(text: str) -> tuple[str | None, str | None, date | None]:
     # exceptions (LookupError for unknown charsets, IndexError/ValueError on broken headers).
     except Exception as e:
         raise ParseError(f"malformed e-mail: {type(e).__name__}: {e}"[:300]) from None
+
+
+def _content(part) -> str:
+    # An unencoded body is already text (the dispatcher decoded the whole file), and
+    # get_content() would re-encode it as raw-unicode-escape, turning "•" into "\\u2022".
+    # Quoted-printable and base64 bodies are decoded by the library with their charset.
+    payload = part.get_payload()
+    encoding = str(part.get("content-transfer-encoding", "7bit")).strip().lower()
+    if isinstance(payload, str) and encoding in ("7bit", "8bit", "binary"):
+        return payload
+    return part.get_content()
 
 
 def _sent_day(message) -> date | None:
@@ -101,8 +112,8 @@ def _linked_titles(plain: str) -> list[Entry]:
         for url in _URL.findall(line):
             found = html_page.paper_link(url)
             # The title is the line above; a line that is itself a link is not one.
-            if found and found[0] not in entries and _TITLE_LIKE.search(previous):
-                if not _URL.search(previous):
-                    entries[found[0]] = Entry(title=previous, arxiv_id=found[0], url=found[1])
+            usable = _TITLE_LIKE.search(previous) and not _URL.search(previous)
+            if found and found[0] not in entries and usable:
+                entries[found[0]] = Entry(title=previous, arxiv_id=found[0], url=found[1])
         previous = line
     return list(entries.values())

@@ -53,7 +53,8 @@ def parse(html: str, *, name: str, mtime: datetime) -> ParsedDigest:
         if found is not None and found.entries:
             return found
     try:
-        return hf_text.parse(visible_text(soup), name=name, mtime=mtime)
+        digest = hf_text.parse(visible_text(soup), name=name, mtime=mtime)
+        return ParsedDigest(FORMAT, digest.date, digest.entries)  # the file is still HTML
     except ParseError:
         raise ParseError(
             "HTML page in which no papers were found (no Hugging Face page data, arXiv "

@@ -1,0 +1,136 @@
+"""``seenpapers run``: one asyncio process that watches, ingests and answers.
+
+Threads, and why: one *writer* thread owns the write connection and runs every ingest
+(SQLite has one writer anyway); one *reader* thread answers lookups on its own read-only
+connection, so a lookup never waits behind an ingest (WAL); the event loop only routes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from importlib import resources
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from aiohttp import web
+
+from . import api, config, ingest, store
+from .watcher import Inbox, Watcher
+
+log = logging.getLogger("seenpapers")
+
+
+@dataclass
+class Settings:
+    data_dir: config.DataDir
+    inboxes: list[Inbox] = field(default_factory=list)
+    host: str = config.DEFAULT_HOST
+    port: int = config.DEFAULT_PORT
+    samples: bool = False  # ingest the bundled sample digests into an empty database
+    allowed_origins: tuple[str, ...] = api.DEFAULT_ORIGINS
+
+
+def setup_logging(data_dir: config.DataDir) -> None:
+    """Log to stderr and to a rotating file in the data dir."""
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    file_handler = RotatingFileHandler(data_dir.log_path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    stderr_handler = logging.StreamHandler(sys.stderr)
+    root = logging.getLogger()
+    for handler in (file_handler, stderr_handler):
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)
+
+
+def sample_digests() -> list[Path]:
+    folder = resources.files("seenpapers") / "samples"
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".txt"))
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """Bind first, so the real port (with --port 0) is known before the app is built."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
+    data = settings.data_dir.create()
+    token = data.token()
+    sys.setswitchinterval(0.001)  # let the reader thread in quickly while an ingest parses
+    writer_pool = ThreadPoolExecutor(1, thread_name_prefix="ingest")
+    reader_pool = ThreadPoolExecutor(1, thread_name_prefix="lookup")
+    loop = asyncio.get_running_loop()
+    writer = await loop.run_in_executor(writer_pool, store.open_db, data.db_path)
+    reader = await loop.run_in_executor(reader_pool, lambda: store.open_db(data.db_path, readonly=True))
+    if settings.samples and writer.execute("SELECT count(*) FROM digests").fetchone()[0] == 0:
+        for path in sample_digests():
+            await loop.run_in_executor(writer_pool, ingest.ingest_file, writer, path)
+        log.info("first start: ingested %d sample digests", len(sample_digests()))
+
+    queue: asyncio.Queue[Path] = asyncio.Queue()
+
+    async def ingest_worker():
+        while True:
+            path = await queue.get()
+            result = await loop.run_in_executor(writer_pool, ingest.ingest_file, writer, path)
+            if result.status == "ingested":
+                log.info("ingested %s: %d entries, %d new, %d seen again, %d duplicates",
+                         path.name, result.entries, result.new_papers, result.seen_again, result.duplicates)
+            elif result.status == "failed":
+                log.warning("failed %s: %s", path.name, result.error)
+
+    sock = listening_socket(settings.host, settings.port)
+    port = sock.getsockname()[1]
+    app = api.make_app(
+        reader=reader, writer=writer, read_executor=reader_pool, write_executor=writer_pool,
+        token=token, inbox=data.inbox, port=port, allowed_origins=settings.allowed_origins,
+    )
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.SockSite(runner, sock)
+
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
+            pass
+
+    inboxes = settings.inboxes or [Inbox(data.inbox.resolve())]
+    watcher = Watcher(inboxes, queue.put)
+    tasks = [asyncio.create_task(ingest_worker(), name="ingest"), asyncio.create_task(watcher.run(stop), name="watch")]
+    try:
+        await site.start()
+        await watcher.ready.wait()
+        log.info("seenpapers %s: API on http://%s:%d  (token: `seenpapers token`), watching %s",
+                 api.__version__, settings.host, port, ", ".join(str(i.folder / (i.pattern or "")) for i in inboxes))
+        print(f"listening on http://{settings.host}:{port}", flush=True)
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await runner.cleanup()
+        # An ingest already running finishes its transaction; nothing new starts.
+        writer_pool.shutdown(wait=True, cancel_futures=True)
+        reader_pool.shutdown(wait=True, cancel_futures=True)
+        writer.close()
+        reader.close()
+        log.info("stopped")
