@@ -156,7 +156,7 @@ def test_truncated_feed_is_a_parse_error_not_a_half_paper():
     [
         "<?xml version='1.0'?><note><to>Tove</to><body>Don't forget me</body></note>",
         "<?xml version='1.0'?>\n<rss version='2.0'><channel><item><title>x</ti",
-        "<?xml version='1.0'?>\x01\x02<<<>>>&&&;",
+        "<?xml version='1.0'?><rss><<<<>>>& &amp; </rss>",
         "<?xml version='1.0'?><rss version='2.0'><channel><item><description>no title</description></item></channel></rss>",
     ],
 )
