@@ -56,13 +56,14 @@ SEENPAPERS = str(Path(sys.executable).parent / "seenpapers")
 class Daemon:
     """A ``seenpapers run`` process on a free loopback port, with a tiny HTTP client."""
 
-    def __init__(self, data_dir: Path, *args: str):
+    def __init__(self, data_dir: Path, *args: str, datasette: bool = False):
         self.data_dir = data_dir
         self.inbox = data_dir / "inbox"
         self.log = open(data_dir.parent / f"daemon-{time.monotonic_ns()}.log", "w+")
         data_dir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [SEENPAPERS, "run", "--data-dir", str(data_dir), "--port", "0", *args],
+            [SEENPAPERS, "run", "--data-dir", str(data_dir), "--port", "0",
+             *(["--datasette-port", "0"] if datasette else ["--no-datasette"]), *args],
             stdout=subprocess.PIPE, stderr=self.log, text=True,
         )
         line = self.proc.stdout.readline()
@@ -72,6 +73,7 @@ class Daemon:
         self.url = line.split()[-1]
         self.port = int(self.url.rsplit(":", 1)[1])
         self.token = (data_dir / "token").read_text().strip()
+        self.datasette_url = self.proc.stdout.readline().split()[-1] if datasette else None
 
     def request(self, method, path, body=None, *, headers=None, token=True, raw=None, content_type="application/json"):
         """(status, headers, parsed JSON or None)."""

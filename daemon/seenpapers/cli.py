@@ -128,8 +128,11 @@ def token(data_dir):
                    "some files, e.g. '~/Downloads/daily_papers*.json'. [default: <data dir>/inbox]")
 @click.option("--host", default=config.DEFAULT_HOST, show_default=True, help="Address to listen on (keep it loopback).")
 @click.option("--port", default=config.DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535), help="API port (0: any free port).")
+@click.option("--datasette-port", default=config.DEFAULT_DATASETTE_PORT, show_default=True,
+              type=click.IntRange(0, 65535), help="Datasette port (0: any free port).")
+@click.option("--no-datasette", is_flag=True, help="Do not serve Datasette.")
 @click.option("--samples", is_flag=True, help="On first start with an empty database, ingest the bundled sample digests.")
-def run(data_dir, inboxes, host, port, samples):
+def run(data_dir, inboxes, host, port, datasette_port, no_datasette, samples):
     """Run the daemon: watch the inboxes, ingest what lands there, answer the API."""
     from .server import Settings, serve, setup_logging
     from .watcher import Inbox
@@ -137,8 +140,25 @@ def run(data_dir, inboxes, host, port, samples):
     data = _data_dir(data_dir).create()
     setup_logging(data)
     watched = [Inbox(data.inbox.resolve())] + [Inbox.parse(i) for i in inboxes]
-    settings = Settings(data, inboxes=watched, host=host, port=port, samples=samples)
+    settings = Settings(data, inboxes=watched, host=host, port=port, samples=samples,
+                        datasette_port=None if no_datasette else datasette_port)
     try:
         asyncio.run(serve(settings))
     except OSError as e:
         raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}")
+
+
+@cli.command()
+@data_dir_option
+@click.option("--host", default=config.DEFAULT_HOST, show_default=True)
+@click.option("--port", default=config.DEFAULT_DATASETTE_PORT, show_default=True, type=click.IntRange(0, 65535))
+def explore(data_dir, host, port):
+    """Serve Datasette alone over the database."""
+    import uvicorn
+
+    from .explore import datasette
+
+    data = _data_dir(data_dir).create()
+    store.open_db(data.db_path).close()  # create and migrate it if it is new
+    click.echo(f"Datasette on http://{host}:{port}")
+    uvicorn.run(datasette(data.db_path).app(), host=host, port=port, log_level="warning")

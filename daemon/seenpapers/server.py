@@ -20,7 +20,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from . import api, config, ingest, store
+from . import api, config, explore, ingest, store
 from .watcher import Inbox, Watcher
 
 log = logging.getLogger("seenpapers")
@@ -32,6 +32,7 @@ class Settings:
     inboxes: list[Inbox] = field(default_factory=list)
     host: str = config.DEFAULT_HOST
     port: int = config.DEFAULT_PORT
+    datasette_port: int | None = config.DEFAULT_DATASETTE_PORT  # None: no Datasette
     samples: bool = False  # ingest the bundled sample digests into an empty database
     allowed_origins: tuple[str, ...] = api.DEFAULT_ORIGINS
 
@@ -112,19 +113,31 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     inboxes = settings.inboxes or [Inbox(data.inbox.resolve())]
     watcher = Watcher(inboxes, queue.put)
     tasks = [asyncio.create_task(ingest_worker(), name="ingest"), asyncio.create_task(watcher.run(stop), name="watch")]
+    datasette_url = None
+    if settings.datasette_port is not None:
+        try:
+            datasette_sock = listening_socket(settings.host, settings.datasette_port)
+        except OSError as e:  # the API matters more: serve it without Datasette
+            log.error("Datasette not started: cannot listen on port %s: %s", settings.datasette_port, e.strerror or e)
+        else:
+            datasette_url = f"http://{settings.host}:{datasette_sock.getsockname()[1]}"
+            tasks.append(asyncio.create_task(explore.serve(data.db_path, datasette_sock, stop), name="datasette"))
     try:
         await site.start()
         await watcher.ready.wait()
-        log.info("seenpapers %s: API on http://%s:%d  (token: `seenpapers token`), watching %s",
-                 api.__version__, settings.host, port, ", ".join(str(i.folder / (i.pattern or "")) for i in inboxes))
+        log.info("seenpapers %s: API on http://%s:%d  (token: `seenpapers token`), Datasette on %s, watching %s",
+                 api.__version__, settings.host, port, datasette_url or "(off)",
+                 ", ".join(str(i.folder / (i.pattern or "")) for i in inboxes))
         print(f"listening on http://{settings.host}:{port}", flush=True)
+        if datasette_url:
+            print(f"datasette on {datasette_url}", flush=True)
         if ready is not None:
             ready.set()
         await stop.wait()
         log.info("stopping")
     finally:
         stop.set()
-        for task in tasks:
+        for task in tasks[:2]:  # Datasette stops by itself once stop is set
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await runner.cleanup()
