@@ -190,3 +190,15 @@ async def test_concurrent_lookups_all_answer_while_a_capture_is_ingested(api):
 
         answers = await asyncio.gather(*(one() for _ in range(20)))
     assert all(len(a) == 51 and a[-1]["status"] in ("seen", "read") for a in answers)
+
+
+def test_allowed_origins_can_be_narrowed_to_one_extension(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEENPAPERS_ALLOWED_ORIGINS", EXTENSION)
+    narrowed = Daemon(tmp_path / "data")
+    try:
+        body = {"papers": [{"title": "x"}]}
+        assert narrowed.request("POST", "/api/v1/lookup", body, headers={"Origin": EXTENSION})[0] == 200
+        other = "chrome-extension://ponmlkjihgfedcbaponmlkjihgfedcba"
+        assert narrowed.request("POST", "/api/v1/lookup", body, headers={"Origin": other})[0] == 403
+    finally:
+        narrowed.stop()

@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 MAX_JSON_BYTES = 1024 * 1024
 MAX_ITEMS = 500
 MAX_FIELD_CHARS = 20_000
-DEFAULT_ORIGINS = ("chrome-extension://*", "moz-extension://*", "safari-web-extension://*")
 CAPTURE_TYPES = {
     "text/plain": ".txt",
     "text/html": ".html",
@@ -70,7 +69,7 @@ def make_app(
     token: str,
     inbox: Path,
     port: int,
-    allowed_origins: tuple[str, ...] = DEFAULT_ORIGINS,
+    allowed_origins: tuple[str, ...],
 ) -> web.Application:
     app = web.Application(
         client_max_size=formats.MAX_BYTES,

@@ -94,15 +94,13 @@ def lookup_command(data_dir, as_json, titles):
     if as_json:
         click.echo(json.dumps({"results": results}, indent=2, ensure_ascii=False))
         return
-    table = Table("status", "title", "first seen", "last seen", "times", "digests", box=None)
+    table = Table("status", "title", "times", "first seen", "last seen", "latest digest", box=None)
     for item, r in zip(items, results):
         title = r["title"] or item.get("title") or item.get("arxiv_id")
         if r["duplicate_of"]:
             title += f"\n  duplicate of #{r['duplicate_of']['paper_id']} {r['duplicate_of']['title']}"
-        table.add_row(
-            r["status"], title, r["first_seen"] or "", r["last_seen"] or "", str(r["times_seen"]),
-            ", ".join(d["name"] for d in r["digests"]),
-        )
+        table.add_row(r["status"], title, str(r["times_seen"]), r["first_seen"] or "", r["last_seen"] or "",
+                      r["digests"][0]["name"] if r["digests"] else "")
     Console().print(table)
 
 

@@ -15,6 +15,17 @@ DEFAULT_PORT = 7341
 DEFAULT_DATASETTE_PORT = 7342
 
 
+# Browser origins allowed to call the API. Web pages never are; extensions hold the token.
+DEFAULT_ORIGINS = ("chrome-extension://*", "moz-extension://*", "safari-web-extension://*")
+
+
+def allowed_origins() -> tuple[str, ...]:
+    """SEENPAPERS_ALLOWED_ORIGINS (comma-separated, globs allowed) narrows the default,
+    e.g. to your own extension: ``chrome-extension://<its id>``."""
+    configured = os.environ.get("SEENPAPERS_ALLOWED_ORIGINS", "")
+    return tuple(o.strip() for o in configured.split(",") if o.strip()) or DEFAULT_ORIGINS
+
+
 def default_data_dir() -> Path:
     override = os.environ.get("SEENPAPERS_DATA_DIR")
     return Path(override) if override else Path(platformdirs.user_data_dir("seenpapers", appauthor=False))

@@ -34,7 +34,7 @@ class Settings:
     port: int = config.DEFAULT_PORT
     datasette_port: int | None = config.DEFAULT_DATASETTE_PORT  # None: no Datasette
     samples: bool = False  # ingest the bundled sample digests into an empty database
-    allowed_origins: tuple[str, ...] = api.DEFAULT_ORIGINS
+    allowed_origins: tuple[str, ...] = field(default_factory=config.allowed_origins)
 
 
 def setup_logging(data_dir: config.DataDir) -> None:
