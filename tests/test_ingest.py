@@ -1,5 +1,7 @@
 import json
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -177,3 +179,36 @@ def test_marking_read_changes_the_status(db):
     assert after["status"] == "read" and after["read_at"]
     assert store.unmark_read(db, answer["paper_id"])
     assert lookup.lookup(db, [{"title": "Pointer Networks"}])[0]["status"] == "seen"
+
+
+def test_a_fifo_is_refused_instead_of_blocking(db, tmp_path):
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    result = ingest.ingest_file(db, fifo)
+    assert result.status == "failed" and "not a regular file" in result.error
+
+
+def test_undecodable_file_names_are_stored_readably(db, tmp_path):
+    odd = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9.json"))
+    odd.write_bytes((HF_API / "2025-07-07.json").read_bytes())
+    result = ingest.ingest_file(db, odd)
+    assert result.status == "ingested"
+    assert db.execute("SELECT name FROM digests").fetchone()[0] == "caf\ufffd.json"
+
+
+def test_a_file_with_absurdly_many_papers_is_not_a_digest(db, tmp_path):
+    items = json.dumps([{"title": f"Paper {i}"} for i in range(10_001)])
+    result = ingest.ingest_file(db, write(tmp_path, "flood.json", items))
+    assert result.status == "failed" and "limit 10,000" in result.error
+    assert db["papers"].count == 0
+
+
+def test_deeply_nested_json_is_a_clear_error(db, tmp_path):
+    result = ingest.ingest_file(db, write(tmp_path, "deep.json", "[" * 100_000 + "]" * 100_000))
+    assert result.status == "failed" and "nested too deeply" in result.error
+
+
+def test_hostile_megabyte_titles_are_cut_to_a_readable_length(db, tmp_path):
+    result = ingest.ingest_file(db, write(tmp_path, "long.json", json.dumps([{"title": "<script>" + "A" * 1_000_000}])))
+    assert result.status == "ingested"
+    assert len(db.execute("SELECT title FROM papers").fetchone()[0]) == 1000

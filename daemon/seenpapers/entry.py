@@ -8,6 +8,10 @@ from datetime import date
 from . import text
 
 
+MAX_TITLE = 1000
+MAX_ABSTRACT = 50_000
+
+
 @dataclass
 class Entry:
     """One paper as it appears in one digest (display text, not keys)."""
@@ -24,8 +28,9 @@ class Entry:
     title_key: str = field(init=False, repr=False)  # for matching only, never shown
 
     def __post_init__(self):
-        self.title = text.clean(self.title)
-        self.abstract = text.unwrap(self.abstract)
+        # Bounded so a hostile file cannot make every answer about it megabytes long.
+        self.title = text.clean(self.title)[:MAX_TITLE]
+        self.abstract = text.unwrap(self.abstract)[:MAX_ABSTRACT]
         self.authors = [name for name in (text.clean(a) for a in self.authors) if name]
         if self.authors_count is None and self.authors:
             self.authors_count = len(self.authors)

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from stat import S_ISREG
 
 import sqlite_utils
 
@@ -38,17 +39,25 @@ class Result:
 
 def ingest_file(db: sqlite_utils.Database, path: Path) -> Result:
     path = Path(path)
+    name = printable(path.name)
     try:
         stat = path.stat()
+        if not S_ISREG(stat.st_mode):  # a FIFO or a device would block or never end
+            raise OSError("not a regular file")
         if stat.st_size > formats.MAX_BYTES:
             raise ParseError(f"file too large: {stat.st_size:,} bytes (limit {formats.MAX_BYTES:,})")
         data = path.read_bytes()
     except ParseError as e:
-        return _failed(db, path.name, str(path), None, stat.st_size, str(e))
+        return _failed(db, name, printable(str(path)), None, stat.st_size, str(e))
     except OSError as e:
-        return _failed(db, path.name, str(path), None, None, f"cannot read the file: {e.strerror or e}")
+        return _failed(db, name, printable(str(path)), None, None, f"cannot read the file: {e.strerror or e}")
     mtime = datetime.fromtimestamp(stat.st_mtime)
-    return ingest_bytes(db, data, name=path.name, path=str(path.resolve()), mtime=mtime)
+    return ingest_bytes(db, data, name=name, path=printable(str(path.resolve())), mtime=mtime)
+
+
+def printable(name: str) -> str:
+    """A file name as text SQLite can store: undecodable bytes in names become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def ingest_bytes(db: sqlite_utils.Database, data: bytes, *, name: str, path: str | None, mtime: datetime) -> Result:

@@ -14,6 +14,7 @@ from ..entry import ParsedDigest, ParseError
 from . import arxiv_feed, email_digest, hf_api, hf_text, html_page
 
 MAX_BYTES = 32 * 1024 * 1024  # the largest real digest is 250 kB; anything this big is not one
+MAX_ENTRIES = 10_000  # a month of HF papers or a week of an arXiv category is far fewer
 
 __all__ = ["parse", "ParseError", "MAX_BYTES"]
 
@@ -29,6 +30,8 @@ def parse(data: bytes, *, name: str, mtime: datetime) -> ParsedDigest:
     digest = module.parse(text, name=name, mtime=mtime)
     if not digest.entries:
         raise ParseError(f"no papers found in this {digest.format} file")
+    if len(digest.entries) > MAX_ENTRIES:
+        raise ParseError(f"{len(digest.entries):,} papers in one file (limit {MAX_ENTRIES:,}): not a digest")
     return digest
 
 

@@ -30,6 +30,8 @@ def parse(text: str, *, name: str, mtime: datetime) -> ParsedDigest:
             f"not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
             + ("" if text.rstrip().endswith(("]", "}")) else " (the file ends early: truncated?)")
         ) from None
+    except RecursionError:
+        raise ParseError("JSON nested too deeply to be a digest") from None
     entries = entries_from_items(_items(data))
     return ParsedDigest(FORMAT, digest_date(name, entries, mtime), entries)
 
