@@ -91,7 +91,8 @@ def test_arxiv_rss_digest_date_and_published_come_from_the_feed_in_its_own_time_
 def test_feed_without_channel_date_is_dated_by_its_newest_entry():
     text = fixture("feeds", "arxiv-rss2-cs.LG.xml").decode()
     text = re.sub(r"<(lastBuildDate|pubDate)>[^<]*</\1>", "", text)
-    text = text.replace("<title>A Cross-Listed", "<pubDate>Fri, 24 Jan 2025 00:00:00 -0500</pubDate><title>A Cross-Listed", 1)
+    later = "<pubDate>Fri, 24 Jan 2025 00:00:00 -0500</pubDate>"
+    text = text.replace("<title>A Cross-Listed", later + "<title>A Cross-Listed", 1)
     digest = parse(text, "feed.xml")
     assert digest.date == date(2025, 1, 24)
 
@@ -113,7 +114,9 @@ def test_arxiv_atom_api_entries_have_ids_titles_authors_and_published_dates():
     assert attention.title == "Attention Is All You Need"
     assert attention.authors == ["Ashish Vaswani", "Noam Shazeer", "Niki Parmar"]
     assert attention.published == "2017-06-12"
-    assert attention.abstract.startswith("The dominant sequence transduction models are based on complex recurrent or convolutional")
+    assert attention.abstract.startswith(
+        "The dominant sequence transduction models are based on complex recurrent or convolutional"
+    )
     assert "\n" not in attention.abstract
     assert attention.url == "http://arxiv.org/abs/1706.03762v7"
     # Old-style ids keep their archive prefix; wrapped titles are one line.
@@ -157,7 +160,8 @@ def test_truncated_feed_is_a_parse_error_not_a_half_paper():
         "<?xml version='1.0'?><note><to>Tove</to><body>Don't forget me</body></note>",
         "<?xml version='1.0'?>\n<rss version='2.0'><channel><item><title>x</ti",
         "<?xml version='1.0'?><rss><<<<>>>& &amp; </rss>",
-        "<?xml version='1.0'?><rss version='2.0'><channel><item><description>no title</description></item></channel></rss>",
+        "<?xml version='1.0'?><rss version='2.0'><channel><item>"
+        "<description>no title</description></item></channel></rss>",
     ],
 )
 def test_garbage_xml_is_a_parse_error(garbage):
@@ -197,8 +201,18 @@ def test_hf_search_page_lists_the_search_results_not_the_days_papers():
     assert digest.entries[0].authors_count == 2
 
 
+def test_hf_search_page_without_results_does_not_list_the_days_papers():
+    text = fixture("html", "hf-search.html").decode()
+    empty = "&quot;searchResults&quot;:[],&quot;dateString"
+    text = re.sub(r"&quot;searchResults&quot;:\[.*?\],&quot;dateString", empty, text, flags=re.S)
+    text = re.sub(r"<article.*</article>", "<p>No results</p>", text, flags=re.S)
+    with pytest.raises(ParseError, match="no papers were found"):
+        parse(text, "search.html")
+
+
 def test_hf_listing_without_date_string_is_dated_by_its_papers():
-    text = fixture("html", "hf-daily.html").decode().replace("&quot;dateString&quot;:&quot;2025-01-22&quot;,", "")
+    text = fixture("html", "hf-daily.html").decode()
+    text = text.replace("&quot;dateString&quot;:&quot;2025-01-22&quot;,", "")
     digest = parse(text, "papers.html")
     assert digest.date == date(2025, 1, 22)  # submittedOnDailyAt of most papers
 
@@ -216,14 +230,16 @@ def test_hf_paper_page_gives_one_entry_from_its_json():
 
 def test_hf_page_with_malformed_page_json_is_a_parse_error():
     text = fixture("html", "hf-daily.html").decode()
-    broken = text.replace("data-props=\"{&quot;dailyPapers&quot;:[", "data-props=\"{&quot;dailyPapers&quot;:[{{", 1)
+    start = 'data-props="{&quot;dailyPapers&quot;:['
+    broken = text.replace(start, start + "{{", 1)
     with pytest.raises(ParseError, match="not valid JSON"):
         parse(broken, "broken.html")
 
 
 def test_hf_paper_page_with_cut_off_json_is_a_parse_error():
     text = fixture("html", "hf-paper.html").decode()
-    cut = re.sub(r'data-props="\{&quot;paper&quot;.*?"', 'data-props="{&quot;paper&quot;:{&quot;id&quot;:&quot;25"', text, flags=re.S)
+    cut_off = 'data-props="{&quot;paper&quot;:{&quot;id&quot;:&quot;25"'
+    cut = re.sub(r'data-props="\{&quot;paper&quot;.*?"', cut_off, text, flags=re.S)
     with pytest.raises(ParseError, match="PaperContent"):
         parse(cut, "paper.html")
 
@@ -391,8 +407,12 @@ def test_text_that_does_not_start_with_mail_headers_is_not_email(text):
 
 
 def test_mbox_style_from_line_before_the_headers_is_still_email():
-    text = "From no-reply@huggingface.co Wed Jan 22 14:05:00 2025\n" + fixture("email", "hf-daily-papers.eml").decode()
+    mbox_line = "From no-reply@huggingface.co Wed Jan 22 14:05:00 2025\r\n"
+    text = mbox_line + fixture("email", "hf-daily-papers.eml").decode()
     assert email_digest.looks_like_email(text)
+    digest = parse(text, "saved-message")
+    assert digest.format == "email"
+    assert len(digest.entries) == 3
 
 
 def test_email_html_part_is_preferred_and_read_like_a_saved_page(local_tz):
@@ -450,10 +470,11 @@ def test_plain_email_without_links_is_read_as_a_hugging_face_page_copy():
 
 
 def test_email_without_a_usable_date_header_is_dated_by_the_file_time():
-    text = fixture("email", "tracking-links.eml").decode().replace("Date: Fri, 24 Jan 2025 07:00:00 +0000", "Date: someday soon")
-    assert parse(text, "digest.eml").date == MTIME.date()
-    text = fixture("email", "tracking-links.eml").decode().replace("Date: Fri, 24 Jan 2025 07:00:00 +0000\r\n", "")
-    assert parse(text, "digest.eml").date == MTIME.date()
+    original = fixture("email", "tracking-links.eml").decode()
+    date_line = "Date: Fri, 24 Jan 2025 07:00:00 +0000\r\n"
+    for replacement in ("Date: someday soon\r\n", ""):
+        text = original.replace(date_line, replacement)
+        assert parse(text, "digest.eml").date == MTIME.date()
 
 
 def test_multipart_email_whose_boundary_never_appears_is_a_parse_error_naming_the_defect():
@@ -477,7 +498,8 @@ def test_email_in_an_unknown_charset_is_a_parse_error_not_a_traceback():
         "just some words in a file named like an e-mail",
         "From: a@example.org\nTo: b@example.org\nSubject: nothing here\n\nHello, no papers today.\n",
         "From: a@example.org\nTo: b@example.org\nContent-Type: text/html\n\n<p>no papers</p>",
-        "From: a@example.org\nTo: b@example.org\nContent-Type: image/png\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo=\n",
+        "From: a@example.org\nTo: b@example.org\nContent-Type: image/png\n"
+        "Content-Transfer-Encoding: base64\n\niVBORw0KGgo=\n",
         "From: a@example.org\nTo: b@example.org\nContent-Type: multipart/alternative\n\n--x\n\n--x--\n",
     ],
 )

@@ -67,7 +67,7 @@ def _module_for(text: str, name: str):
         return email_digest
     if head[:1] in ("[", "{"):
         return hf_api
-    if head.startswith("<?xml") or "<rss" in head or "<feed" in head:
+    if head.startswith("<?xml") or "<rss" in head or "<feed" in head or "<rdf:rdf" in head:
         return arxiv_feed
     if suffix in (".html", ".htm") or head.startswith("<") or "<html" in head or "<body" in head:
         return html_page

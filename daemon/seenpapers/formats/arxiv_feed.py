@@ -17,8 +17,8 @@ from email.utils import parsedate_to_datetime
 
 import feedparser
 
-from .. import text
 from ..entry import Entry, ParsedDigest, ParseError
+from ..text import arxiv_id, clean
 
 FORMAT = "arxiv-feed"
 
@@ -43,7 +43,8 @@ def parse(text: str, *, name: str, mtime: datetime) -> ParsedDigest:
     if feed.get("bozo") and not _CLOSED.search(text[-256:]):
         # Not well-formed and missing its closing tag: a cut-off download, whose last paper
         # would come out half-written. Other damage is left to feedparser's lenient parser.
-        raise ParseError(f"feed ends early (truncated download?): {feed.get('bozo_exception')}"[:300])
+        reason = f"feed ends early (truncated download?): {feed.get('bozo_exception')}"
+        raise ParseError(reason[:300])
     entries = [e for e in map(_entry, feed.entries) if e is not None]
     if not entries:
         raise ParseError(_why_empty(feed))
@@ -69,7 +70,7 @@ def _entry(item) -> Entry | None:
         abstract=_ANNOUNCE.sub("", _plain(item.get("summary"))),
         authors=_authors(item),
         # Atom id and RSS guid carry the version ("…v1"); Entry keeps the id without it.
-        arxiv_id=text.arxiv_id(item.get("id")) or text.arxiv_id(link),
+        arxiv_id=arxiv_id(item.get("id")) or arxiv_id(link),
         published=published.isoformat() if published else None,
         url=link or None,
     )
@@ -115,7 +116,7 @@ def _is_api_error(item) -> bool:
 def _why_empty(feed) -> str:
     errors = [e for e in feed.entries if _is_api_error(e)]
     if errors:
-        return "the arXiv API answered with an error: " + text.clean(_plain(errors[0].get("summary")))
+        return "the arXiv API answered with an error: " + clean(_plain(errors[0].get("summary")))
     if feed.get("bozo"):
         return f"not a readable RSS or Atom feed: {feed.get('bozo_exception')}"[:300]
     if not feed.get("version"):

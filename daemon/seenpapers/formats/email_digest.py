@@ -37,26 +37,32 @@ def looks_like_email(text: str) -> bool:
 
 
 def parse(text: str, *, name: str, mtime: datetime) -> ParsedDigest:
-    html, plain, day = _read_message(text)
+    html, plain, sent = _read_message(text)
     errors = []
-    if html is not None:
+    # HTML first: it links every paper. Its links may all be click-tracking redirects,
+    # though, and then the text part still names them.
+    for part, body, read in (("HTML part", html, _from_html), ("text part", plain, _from_plain)):
+        if body is None:
+            continue
         try:
-            entries = html_page.parse(html, name=name, mtime=mtime).entries
-            return ParsedDigest(FORMAT, day or mtime.date(), entries)
-        except ParseError as e:  # tracking-link HTML may still come with a usable text part
-            errors.append(f"HTML part: {e}")
-    if plain is not None:
-        entries = _linked_titles(plain)
-        if entries:
-            return ParsedDigest(FORMAT, day or mtime.date(), entries)
-        try:
-            entries = hf_text.parse(plain, name=name, mtime=mtime).entries
-            return ParsedDigest(FORMAT, day or mtime.date(), entries)
+            entries = read(body, name, mtime)
         except ParseError as e:
-            errors.append(f"text part: {e}")
+            errors.append(f"{part}: {e}")
+            continue
+        if entries:
+            return ParsedDigest(FORMAT, sent or mtime.date(), entries)
+        errors.append(f"{part}: no papers")
     if not errors:
         raise ParseError("e-mail without a text or HTML body")
     raise ParseError("e-mail in which no papers were found (" + "; ".join(errors) + ")")
+
+
+def _from_html(body: str, name: str, mtime: datetime) -> list[Entry]:
+    return html_page.parse(body, name=name, mtime=mtime).entries
+
+
+def _from_plain(body: str, name: str, mtime: datetime) -> list[Entry]:
+    return _linked_titles(body) or hf_text.parse(body, name=name, mtime=mtime).entries
 
 
 def _read_message(text: str) -> tuple[str | None, str | None, date | None]:

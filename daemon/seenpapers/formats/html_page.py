@@ -18,8 +18,8 @@ from datetime import date, datetime
 
 from bs4 import BeautifulSoup, NavigableString
 
-from .. import text
 from ..entry import Entry, ParsedDigest, ParseError
+from ..text import arxiv_id, clean
 from . import hf_api, hf_text
 
 FORMAT = "html"
@@ -30,12 +30,11 @@ _PAPER_HREF = re.compile(
     r"^(?:https?://(?:www\.)?(?i:huggingface\.co|hf\.co|(?:export\.)?arxiv\.org))?"
     rf"/(?P<kind>papers|abs)/(?P<id>{_ARXIV_ID})/?(?:[?#].*)?$"
 )
-# Link texts that sit on paper links but are buttons, not titles.
-_NOT_TITLES = {
-    "view arxiv page", "view pdf", "download pdf", "add to collection", "other formats",
-    "html (experimental)", "tex source", "abstract", "pdf", "html", "other",
-}
-_DAY = re.compile(r"\b(\d{1,2})\s+(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?,?\s+(\d{4}|\d{2})\b")
+# Buttons of three words or more that sit on paper links ("pdf", "html" are too short anyway).
+_NOT_TITLES = {"view arxiv page", "add to collection", "html (experimental)"}
+_DAY = re.compile(
+    r"\b(\d{1,2})\s+(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?,?\s+(\d{4}|\d{2})\b"
+)
 _MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
 # Elements that start a new paragraph in the visible text (what innerText would show).
 _BLOCKS = {
@@ -67,7 +66,7 @@ def paper_link(href: str) -> tuple[str, str] | None:
     match = _PAPER_HREF.match(href.strip())
     if not match:
         return None
-    paper_id = text.arxiv_id(match["id"])
+    paper_id = arxiv_id(match["id"])
     if match["kind"] == "papers":
         return paper_id, f"https://huggingface.co/papers/{paper_id}"
     return paper_id, f"https://arxiv.org/abs/{paper_id}"
@@ -96,8 +95,10 @@ def _hf_listing(soup, name, mtime) -> ParsedDigest | None:
     props = _props(soup, "DailyPapers")
     if props is None:
         return None
-    # A search page shows its results; dailyPapers there is the day's list behind them.
-    items = props.get("searchResults") or props.get("dailyPapers")
+    # A search page (?q=…) shows its results, even none; dailyPapers there is the day's list.
+    query = props.get("query") if isinstance(props.get("query"), dict) else {}
+    searching = query.get("q") or props.get("searchResults")
+    items = props.get("searchResults" if searching else "dailyPapers")
     entries = hf_api.entries_from_items(items if isinstance(items, list) else [])
     day = _iso_day(props.get("dateString")) or hf_api.digest_date(name, entries, mtime)
     return ParsedDigest(FORMAT, day, entries)
@@ -157,7 +158,7 @@ def _arxiv_listing(soup, name, mtime) -> ParsedDigest | None:
 
 def _listing_entry(dt, dd, day: date | None) -> Entry | None:
     link = dt.find("a", href=re.compile(r"/abs/")) or dt.find("a", title="Abstract", id=True)
-    paper_id = link and (text.arxiv_id(link.get("href")) or text.arxiv_id(link.get("id")))
+    paper_id = link and (arxiv_id(link.get("href")) or arxiv_id(link.get("id")))
     title_div = dd.find("div", class_="list-title")
     if not paper_id or title_div is None:
         return None
@@ -198,7 +199,7 @@ def _citation_meta(soup, name, mtime) -> ParsedDigest | None:
     title = (meta.get("citation_title") or [""])[0]
     if not title.strip():
         return None
-    paper_id = text.arxiv_id((meta.get("citation_arxiv_id") or [""])[0])
+    paper_id = arxiv_id((meta.get("citation_arxiv_id") or [""])[0])
     published = (meta.get("citation_date") or meta.get("citation_online_date") or [""])[0]
     entry = Entry(
         title=title,
@@ -230,7 +231,7 @@ def _paper_links(soup, name, mtime) -> ParsedDigest | None:
         found = paper_link(anchor["href"])
         if found is None or found[0] in entries:
             continue
-        title = text.clean(anchor.get_text(" "))
+        title = clean(anchor.get_text(" "))
         if _looks_like_title(title):
             entries[found[0]] = Entry(title=title, arxiv_id=found[0], url=found[1])
     return ParsedDigest(FORMAT, hf_api.digest_date(name, [], mtime), list(entries.values()))
