@@ -1,0 +1,484 @@
+"""Benchmarks for the targets in DESIGN.md, with the floors they are compared to.
+
+    scripts/bench [--papers N | --quick] [--keep DIR] [--json FILE]
+
+Floors first (raw SQLite inserts, an aiohttp no-op round trip), then: backfill of a generated
+corpus with `seenpapers ingest`, the daemon's start time, lookup latency, RSS, and the time
+from a file closed in the inbox to its papers being visible to lookup. Everything runs
+against 127.0.0.1 only, and every loop is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import random
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+BIN = Path(sys.executable).parent  # the venv's bin: seenpapers and python live there
+MAKE_CORPUS = ROOT / "scripts" / "make_corpus"
+PER_FILE = 50
+LOOKUP_SIZE = 50
+WARMUP = 20
+DROP_BASE = 1_000_000  # drop papers are unknowns from here on, lookup unknowns below it
+DEADLINE = 10.0  # seconds: any single wait longer than this is a failure, not a figure
+
+NOOP_SERVER = """
+import asyncio, socket
+from aiohttp import web
+async def noop(request):
+    await request.read()
+    return web.json_response({})
+async def main():
+    app = web.Application()
+    app.router.add_post("/", noop)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    await web.SockSite(runner, sock).start()
+    print(sock.getsockname()[1], flush=True)
+    await asyncio.Event().wait()
+asyncio.run(main())
+"""
+
+
+def log(message: str) -> None:
+    print(f"… {message}", file=sys.stderr, flush=True)
+
+
+def pct(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1))]
+
+
+def summary(ms: list[float]) -> dict:
+    return {"n": len(ms), "p50_ms": pct(ms, 50), "p95_ms": pct(ms, 95), "p99_ms": pct(ms, 99), "max_ms": max(ms)}
+
+
+# --- floors -----------------------------------------------------------------------------
+
+
+def real_rows(count: int) -> list[tuple]:
+    """(id, title, abstract) rows from the real corpus, cycled to the count wanted."""
+    source = SHARED / "corpus" / "arxiv-listings-sample.jsonl"
+    papers = [json.loads(line) for line in open(source, encoding="utf-8")] if source.exists() else []
+    papers = papers or [{"title": f"Stand-in title {i}", "abstract": "An abstract sentence. " * 60} for i in range(1000)]
+    return [(i, papers[i % len(papers)]["title"], papers[i % len(papers)]["abstract"]) for i in range(count)]
+
+
+def sqlite_floor(work: Path, rows: int) -> dict:
+    """Rows/s into a plain WAL table, one transaction per 50 rows (synchronous=NORMAL, as the daemon)."""
+    data = real_rows(rows)
+    path = work / "floor.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("CREATE TABLE papers (id INTEGER PRIMARY KEY, title TEXT, abstract TEXT)")
+    started = time.perf_counter()
+    for i in range(0, rows, PER_FILE):
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO papers VALUES (?, ?, ?)", data[i:i + PER_FILE])
+        conn.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    conn.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return {"rows": rows, "rows_per_s": rows / seconds}
+
+
+async def timed_posts(session: aiohttp.ClientSession, url: str, bodies: list[bytes], headers: dict) -> tuple[list[float], list[dict]]:
+    """POST each body in turn on one keep-alive session; ms per request (send → JSON parsed)."""
+    times, answers = [], []
+    for body in bodies:
+        started = time.perf_counter()
+        async with session.post(url, data=body, headers=headers) as response:
+            payload = await response.read()
+            status = response.status
+        answer = json.loads(payload)
+        times.append((time.perf_counter() - started) * 1000)
+        if status != 200:
+            raise RuntimeError(f"POST {url}: HTTP {status}: {payload[:200]!r}")
+        answers.append(answer)
+    return times, answers
+
+
+def noop_floor(requests: int) -> dict:
+    """The aiohttp round trip with nothing behind it: a server process answering {}."""
+    server = subprocess.Popen([sys.executable, "-c", NOOP_SERVER], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(server.stdout.readline())
+        body = json.dumps({"papers": [{"title": "x" * 90, "arxiv_id": "2501.00001"}] * LOOKUP_SIZE}).encode()
+
+        async def run():
+            async with aiohttp.ClientSession() as session:
+                times, _ = await timed_posts(session, f"http://127.0.0.1:{port}/", [body] * (WARMUP + requests),
+                                             {"Content-Type": "application/json"})
+            return times[WARMUP:]
+
+        return dict(summary(asyncio.run(run())), body_bytes=len(body))
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+# --- corpus and backfill ----------------------------------------------------------------
+
+
+def make_corpus(*args) -> str:
+    result = subprocess.run([sys.executable, str(MAKE_CORPUS), *map(str, args)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"make_corpus failed: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def unknown_items(work: Path, count: int, start: int) -> list[dict]:
+    path = work / f"unknown-{start}-{count}.json"
+    make_corpus("--unknown", count, "--unknown-start", start, "--out", path)
+    items = json.loads(path.read_text(encoding="utf-8"))
+    path.unlink()
+    return items
+
+
+def ingest(data_dir: Path, *paths: Path) -> dict:
+    """`seenpapers ingest`; its own figures (files, seconds, entries/s) and the wall time."""
+    started = time.perf_counter()
+    result = subprocess.run([str(BIN / "seenpapers"), "ingest", "--data-dir", str(data_dir), *map(str, paths)],
+                            capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    match = re.search(r"([\d,]+) files in ([\d.]+) s(?: \(([\d,]+) entries/s\))?", result.stdout)
+    entries = re.search(r"entries\s+(\d+)", result.stdout)
+    failures = re.search(r"failures\s+(\d+)", result.stdout)
+    if not match:
+        raise RuntimeError(f"seenpapers ingest: exit {result.returncode}: {result.stdout[-500:]} {result.stderr[-500:]}")
+    return {
+        "files": int(match.group(1).replace(",", "")),
+        "seconds": float(match.group(2)),
+        "entries": int(entries.group(1)) if entries else 0,
+        "entries_per_s": float((match.group(3) or "0").replace(",", "")),
+        "wall_s": wall,
+        "failures": int(failures.group(1)) if failures else None,
+    }
+
+
+def known_items(corpus: Path, count: int, rng: random.Random) -> list[dict]:
+    """Papers of the corpus, a few from each of many random files (spread over the database)."""
+    files = sorted(corpus.glob("bench-*.json"))
+    chosen = rng.sample(files, min(len(files), 500))
+    per_file = math.ceil(count / len(chosen))
+    items = []
+    for path in chosen:
+        papers = json.loads(path.read_text(encoding="utf-8"))
+        items.extend(rng.sample(papers, min(per_file, len(papers))))
+    rng.shuffle(items)
+    return items[:count]
+
+
+def query(item: dict) -> dict:
+    """What a page offers the extension: the title as shown and the arXiv id."""
+    return {"title": item["title"], "arxiv_id": item["paper"]["id"]}
+
+
+# --- the daemon -------------------------------------------------------------------------
+
+
+def rss_mb(pid: int) -> dict:
+    status = Path(f"/proc/{pid}/status").read_text()
+    kb = {k: int(v.split()[0]) for k, v in re.findall(r"^(VmRSS|VmHWM):\s+(.+)$", status, re.M)}
+    return {"rss_mb": kb.get("VmRSS", 0) / 1024, "peak_rss_mb": kb.get("VmHWM", 0) / 1024}
+
+
+class Daemon:
+    """`seenpapers run` on a free port; stdout and stderr go to files (no pipe to fill)."""
+
+    def __init__(self, data_dir: Path, work: Path):
+        self.data_dir, self.out, self.err = data_dir, work / "daemon.out", work / "daemon.err"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> tuple[int, float]:
+        """Start it; return (port, seconds from start to the first successful health answer)."""
+        started = time.perf_counter()
+        with open(self.out, "w") as out, open(self.err, "w") as err:
+            self.proc = subprocess.Popen(
+                [str(BIN / "seenpapers"), "run", "--port", "0", "--no-datasette", "--data-dir", str(self.data_dir)],
+                stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+            )
+        port = None
+        while time.perf_counter() - started < 60:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"daemon exited with {self.proc.returncode}: {self.err.read_text()[-1000:]}")
+            if port is None:
+                match = re.search(r"listening on http://127\.0\.0\.1:(\d+)", self.out.read_text())
+                port = int(match.group(1)) if match else None
+            if port is not None and self._healthy(port):
+                return port, time.perf_counter() - started
+            time.sleep(0.002)
+        raise RuntimeError("daemon did not answer within 60 s")
+
+    @staticmethod
+    def _healthy(port: int) -> bool:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+def statuses(answers: list[dict]) -> dict:
+    counts: dict[str, int] = {}
+    for answer in answers:
+        for result in answer["results"]:
+            counts[result["status"]] = counts.get(result["status"], 0) + 1
+    return counts
+
+
+async def daemon_phase(port: int, token: str, inbox: Path, unknown: list[dict], known: list[dict],
+                       drops: list[list[dict]], run_tag: str) -> dict:
+    url = f"http://127.0.0.1:{port}/api/v1/lookup"
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+
+    def bodies(items):
+        return [json.dumps({"papers": [query(i) for i in items[k:k + LOOKUP_SIZE]]}).encode()
+                for k in range(0, len(items), LOOKUP_SIZE)]
+
+    figures = {}
+    async with aiohttp.ClientSession() as session:
+        unknown_bodies = bodies(unknown)
+        times, answers = await timed_posts(session, url, unknown_bodies, headers)
+        figures["lookup_unknown"] = dict(summary(times[WARMUP:]), body_bytes=len(unknown_bodies[-1]),
+                                         statuses=statuses(answers[WARMUP:]))
+        times, answers = await timed_posts(session, url, bodies(known), headers)
+        figures["lookup_known"] = dict(summary(times[WARMUP:]), statuses=statuses(answers[WARMUP:]))
+        figures["drop"] = await drop_to_visible(session, url, headers, inbox, drops, run_tag)
+    return figures
+
+
+async def drop_to_visible(session, url: str, headers: dict, inbox: Path, drops: list[list[dict]], run_tag: str) -> dict:
+    """Write each digest with open/write/close; from the close, poll a lookup of one of its
+    titles every ~2 ms until it is seen."""
+    times, polls, missed = [], 0, 0
+    for n, items in enumerate(drops, 1):
+        body = json.dumps({"papers": [query(items[-1])]}).encode()
+        payload = json.dumps(items, ensure_ascii=False)
+        with open(inbox / f"drop-{run_tag}-{n:03d}.json", "w", encoding="utf-8") as f:
+            f.write(payload)
+        closed = time.perf_counter()
+        while time.perf_counter() - closed < DEADLINE:
+            polls += 1
+            async with session.post(url, data=body, headers=headers) as response:
+                answer = await response.json()
+            if answer["results"][0]["status"] == "seen":
+                times.append((time.perf_counter() - closed) * 1000)
+                break
+            await asyncio.sleep(0.002)
+        else:
+            missed += 1
+    return dict(summary(times) if times else {}, files=len(drops), papers=sum(map(len, drops)),
+                polls=polls, not_visible_within_10s=missed)
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+def targets(papers: int) -> dict:
+    big = papers >= 1_000_000
+    return {
+        "lookup_p50_ms": None if big else 10, "lookup_p99_ms": 60 if big else 30,
+        "drop_p50_ms": 250, "backfill_entries_per_s": 10_000,
+        "rss_mb": 2048 if big else 400, "start_s": None if big else 3,
+    }
+
+
+def versions() -> dict:
+    rev = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True)
+    return {"cores": os.cpu_count(), "python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version,
+            "aiohttp": aiohttp.__version__, "git": rev.stdout.strip() or "?",
+            "load_at_start": os.getloadavg()[0]}  # other work on the machine skews every figure
+
+
+def run(args, work: Path, keep: bool) -> dict:
+    rng = random.Random(args.seed)
+    fig: dict = {"papers": args.papers, "quick": args.quick, "env": versions()}
+    log("floors")
+    fig["sqlite_floor"] = sqlite_floor(work, min(args.papers, 100_000))
+    fig["noop_floor"] = noop_floor(args.noop_requests)
+
+    corpus, data_dir = work / f"corpus-{args.papers}", work / f"data-{args.papers}"
+    if (corpus / ".complete").exists():
+        fig["corpus"] = {"reused": str(corpus)}
+    else:
+        log(f"generating {args.papers:,} papers")
+        shutil.rmtree(corpus, ignore_errors=True)
+        started = time.perf_counter()
+        make_corpus(corpus, "--papers", args.papers, "--per-file", PER_FILE, "--seed", args.seed)
+        fig["corpus"] = {"seconds": time.perf_counter() - started}
+        (corpus / ".complete").touch()  # dotfiles are not ingested
+
+    if SHARED.joinpath("digests", "hf-api").is_dir():
+        log("ingesting the real hf-api digests")
+        real_dir = work / "data-real"
+        shutil.rmtree(real_dir, ignore_errors=True)
+        fig["ingest_real"] = ingest(real_dir, SHARED / "digests" / "hf-api")
+        shutil.rmtree(real_dir, ignore_errors=True)
+
+    done = work / f"data-{args.papers}.backfilled"
+    if done.exists():
+        fig["backfill"] = {"reused": str(data_dir)}
+    else:
+        log(f"backfill: seenpapers ingest of {args.papers:,} papers")
+        shutil.rmtree(data_dir, ignore_errors=True)
+        fig["backfill"] = ingest(data_dir, corpus)
+        fig["backfill"]["ratio_to_floor"] = fig["backfill"]["entries_per_s"] / fig["sqlite_floor"]["rows_per_s"]
+        done.touch()
+
+    # Each run drops papers no earlier run dropped (a kept database remembers them).
+    next_file = work / "next-drop"
+    offset = int(next_file.read_text()) if next_file.exists() else 0
+    sizes = [rng.randint(5, 20) for _ in range(args.drops)]
+    next_file.write_text(str(offset + sum(sizes)))
+    unknown = unknown_items(work, LOOKUP_SIZE * (WARMUP + args.lookups), 0)
+    fresh = unknown_items(work, sum(sizes), DROP_BASE + offset)
+    drops = [fresh[sum(sizes[:i]):sum(sizes[:i + 1])] for i in range(len(sizes))]
+    known = known_items(corpus, LOOKUP_SIZE * (WARMUP + args.known_lookups), rng)
+
+    log("daemon: start, lookups, drops")
+    daemon = Daemon(data_dir, work)
+    try:
+        port, fig["start_to_first_answer_s"] = daemon.start()
+        token = (data_dir / "token").read_text().strip()
+        fig.update(asyncio.run(daemon_phase(port, token, data_dir / "inbox", unknown, known, drops, f"{offset}")))
+        fig["memory"] = rss_mb(daemon.proc.pid)
+        fig["memory"]["measured"] = "after lookups and drops"
+    finally:
+        daemon.stop()
+    for path in (data_dir / "inbox").glob("drop-*.json"):  # ingested; a kept inbox need not rescan them
+        path.unlink()
+    if not keep:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    fig["targets"] = targets(args.papers)
+    return fig
+
+
+# --- the report -------------------------------------------------------------------------
+
+
+def check(value, target, smaller_is_better=True) -> str:
+    if target is None or value is None:
+        return ""
+    ok = value <= target if smaller_is_better else value >= target
+    return f"   [target {'≤' if smaller_is_better else '≥'} {target:,}: {'ok' if ok else 'MISSED'}]"
+
+
+def report(fig: dict) -> str:
+    t, env = fig["targets"], fig["env"]
+    lines = [f"seenpapers bench: {fig['papers']:,} papers{' (quick)' if fig['quick'] else ''}"
+             f"  ({env['cores']} cores, Python {env['python']}, SQLite {env['sqlite']}, aiohttp {env['aiohttp']}, {env['git']}, load {env['load_at_start']:.1f})"]
+
+    def row(label, text):
+        lines.append(f"  {label:<34} {text}")
+
+    def lat(s, floor=None):
+        ratio = f"  ({s['p50_ms'] / floor['p50_ms']:.0f}× / {s['p99_ms'] / floor['p99_ms']:.0f}× floor)" if floor else ""
+        return f"p50 {s['p50_ms']:.2f} ms  p99 {s['p99_ms']:.2f} ms  max {s['max_ms']:.2f} ms  (n={s['n']}){ratio}"
+
+    sq, noop = fig["sqlite_floor"], fig["noop_floor"]
+    lines.append("floors")
+    row(f"sqlite insert (WAL, 50 rows/txn)", f"{sq['rows_per_s']:,.0f} rows/s  ({sq['rows']:,} rows)")
+    row(f"aiohttp no-op POST ({noop['body_bytes'] / 1000:.1f} kB)", lat(noop))
+    lines.append("backfill")
+    c = fig["corpus"]
+    row("corpus", f"reused {c['reused']}" if "reused" in c else f"generated in {c['seconds']:.1f} s")
+    b = fig["backfill"]
+    if "reused" in b:
+        row("seenpapers ingest (corpus)", f"skipped: reused {b['reused']}")
+    else:
+        row("seenpapers ingest (corpus)",
+            f"{b['entries_per_s']:,.0f} entries/s  ({b['entries']:,} entries, {b['files']:,} files, {b['seconds']:.1f} s;"
+            f" {b['ratio_to_floor']:.2f}× insert floor)" + check(b["entries_per_s"], t["backfill_entries_per_s"], False))
+    if "ingest_real" in fig:
+        r = fig["ingest_real"]
+        row("seenpapers ingest (real hf-api)",
+            f"{r['entries_per_s']:,.0f} entries/s  ({r['entries']:,} entries, {r['files']} files, {r['seconds']:.2f} s)")
+    lines.append("daemon")
+    row("start → first answer", f"{fig['start_to_first_answer_s']:.2f} s" + check(fig["start_to_first_answer_s"], t["start_s"]))
+    u, k = fig["lookup_unknown"], fig["lookup_known"]
+    row(f"lookup {LOOKUP_SIZE} unknown ({u['body_bytes'] / 1000:.1f} kB)",
+        lat(u, noop) + check(u["p50_ms"], t["lookup_p50_ms"]).replace("target", "p50 target")
+        + check(u["p99_ms"], t["lookup_p99_ms"]).replace("target", "p99 target"))
+    row("", f"answers: {u['statuses']}")
+    row(f"lookup {LOOKUP_SIZE} known", lat(k, noop))
+    row("", f"answers: {k['statuses']}")
+    m = fig["memory"]
+    row("RSS after lookups and drops", f"{m['rss_mb']:,.0f} MB  (peak {m['peak_rss_mb']:,.0f} MB)" + check(round(m["rss_mb"]), t["rss_mb"]))
+    d = fig["drop"]
+    drop = (f"p50 {d['p50_ms']:.0f} ms  p95 {d['p95_ms']:.0f} ms  max {d['max_ms']:.0f} ms" if "p50_ms" in d else "never visible")
+    row("drop → visible", f"{drop}  ({d['files']} files, {d['papers']} papers, {d['polls']} polls"
+        + (f", {d['not_visible_within_10s']} not visible within 10 s" if d["not_visible_within_10s"] else "") + ")"
+        + check(d.get("p50_ms"), t["drop_p50_ms"]))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--papers", type=int, default=None, help="corpus size [default: 100000; 20000 with --quick]")
+    ap.add_argument("--quick", action="store_true", help="20,000 papers and fewer iterations (under ~2 minutes)")
+    ap.add_argument("--keep", type=Path, metavar="DIR", help="keep corpus and database here and reuse them next time")
+    ap.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
+    ap.add_argument("--lookups", type=int, help="timed lookups of unknown papers [default: 500; 200 with --quick]")
+    ap.add_argument("--drops", type=int, help="files dropped into the inbox [default: 40; 20 with --quick]")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    args.papers = args.papers or (20_000 if args.quick else 100_000)
+    args.lookups = args.lookups or (200 if args.quick else 500)
+    args.drops = args.drops or (20 if args.quick else 40)
+    args.known_lookups = 50 if args.quick else 200
+    args.noop_requests = 500 if args.quick else 2000
+    if LOOKUP_SIZE * (WARMUP + args.lookups) > DROP_BASE:
+        ap.error("--lookups: too many (lookup and drop papers would overlap)")
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    work = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="seenpapers-bench-"))
+    started = time.perf_counter()
+    try:
+        figures = run(args, work, keep=bool(args.keep))
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    figures["bench_seconds"] = time.perf_counter() - started
+    print(report(figures))
+    print(f"  (bench took {figures['bench_seconds']:.0f} s)")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
