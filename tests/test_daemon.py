@@ -88,6 +88,12 @@ def test_kill_9_mid_batch_loses_and_doubles_nothing(start_daemon, tmp_path):
     first.proc.kill()  # SIGKILL, mid-batch
     first.proc.wait()
     partial = _table_counts(first.data_dir / "seenpapers.db")["digests"]
+    # ... and again at other moments of the restart's own catch-up
+    for delay in (0.05, 0.3, 0.6):
+        again = start_daemon()
+        time.sleep(delay)
+        again.proc.kill()
+        again.proc.wait()
     second = start_daemon()
     second.wait_idle(digests=len(files))
     # A clean, one-shot ingest of the same files in the same order gives the same sightings.

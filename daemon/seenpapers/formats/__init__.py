@@ -28,6 +28,7 @@ def parse(data: bytes, *, name: str, mtime: datetime) -> ParsedDigest:
     text = decode(data)
     module = _module_for(text, name)
     digest = module.parse(text, name=name, mtime=mtime)
+    digest.entries = [e for e in digest.entries if e.title]  # a title of control characters is none
     if not digest.entries:
         raise ParseError(f"no papers found in this {digest.format} file")
     if len(digest.entries) > MAX_ENTRIES:
