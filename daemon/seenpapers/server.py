@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 import sys
@@ -60,14 +61,15 @@ def listening_socket(host: str, port: int) -> socket.socket:
     """Bind first, so the real port (with --port 0) is known before the app is built."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if os.name != "nt":  # on Windows the same option would let two servers share the port
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)
     sock.setblocking(False)
     return sock
 
 
-async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
+async def serve(settings: Settings) -> None:
     data = settings.data_dir.create()
     token = data.token()
     sys.setswitchinterval(0.001)  # let the reader thread in quickly while an ingest parses
@@ -86,7 +88,11 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     async def ingest_worker():
         while True:
             path = await queue.get()
-            result = await loop.run_in_executor(writer_pool, ingest.ingest_file, writer, path)
+            try:
+                result = await loop.run_in_executor(writer_pool, ingest.ingest_file, writer, path)
+            except Exception:  # e.g. a full disk: nothing was committed; the next start retries
+                log.exception("could not ingest %s", path)
+                continue
             if result.status == "ingested":
                 log.info("ingested %s: %d entries, %d new, %d seen again, %d duplicates",
                          path.name, result.entries, result.new_papers, result.seen_again, result.duplicates)
@@ -131,8 +137,6 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
         print(f"listening on http://{settings.host}:{port}", flush=True)
         if datasette_url:
             print(f"datasette on {datasette_url}", flush=True)
-        if ready is not None:
-            ready.set()
         await stop.wait()
         log.info("stopping")
     finally:
