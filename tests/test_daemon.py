@@ -156,3 +156,12 @@ def test_the_same_file_dropped_twice_is_one_digest(daemon):
     time.sleep(0.6)
     counts = _table_counts(daemon.data_dir / "seenpapers.db")
     assert (counts["digests"], counts["sightings"]) == (1, 48)
+
+
+def test_a_folder_moved_into_the_inbox_brings_its_files(daemon, tmp_path):
+    batch = tmp_path / "batch"
+    (batch / "inner").mkdir(parents=True)
+    shutil.copyfile(HF_API / "2024-11-07.json", batch / "a.json")
+    shutil.copyfile(HF_API / "2025-07-07.json", batch / "inner" / "b.json")
+    batch.rename(daemon.inbox / "batch")
+    daemon.wait_idle(digests=2)

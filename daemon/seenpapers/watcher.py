@@ -46,10 +46,10 @@ class Inbox:
             return False
         return self.pattern is None or fnmatch.fnmatch(path.name, self.pattern)
 
-    def files(self) -> list[Path]:
-        """The files already there, oldest first (so sightings keep their order)."""
+    def files(self, under: Path | None = None) -> list[Path]:
+        """The files already there (in the inbox, or in one folder of it), oldest first."""
         found = []
-        for root, dirs, names in os.walk(self.folder):
+        for root, dirs, names in os.walk(under or self.folder):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             found.extend(p for p in (Path(root) / n for n in names) if self.accepts(p))
         return sorted(found, key=_mtime)
@@ -155,3 +155,7 @@ class Watcher:
             del self._settling[path]
         if path.is_file():
             await self.on_file(path)
+        elif path.is_dir():  # a folder moved in brings files that raised no events of their own
+            for inbox in self.inboxes:
+                for inner in inbox.files(path):
+                    self.settle(inner)
