@@ -22,11 +22,11 @@ def lookup(db: sqlite_utils.Database, items: list[dict]) -> list[dict]:
     paper_ids = sorted({k.id for k in found if k})
     known = _known_papers(db, paper_ids)
     results = []
-    for (title, arxiv_id, key), hit in zip(keyed, found):
+    for item, (title, _, key), hit in zip(items, keyed, found):
         if hit is not None:
             results.append(known[hit.id])
             continue
-        duplicate = matcher.find_duplicate(db, title, "") if key else None
+        duplicate = matcher.find_duplicate(db, title, text.unwrap(item.get("abstract"))) if key else None
         result = _empty()
         if duplicate is not None:
             result["status"] = "duplicate"
