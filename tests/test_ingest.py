@@ -98,11 +98,13 @@ def test_a_later_sighting_fills_in_what_the_paper_lacked(db, tmp_path):
     [paper] = list(db.query("SELECT * FROM papers"))
     assert paper["arxiv_id"] == "2501.00009" and paper["abstract"].startswith("An abstract")
     assert json.loads(paper["authors"]) == ["A. Author"]
+    store.update_search_index(db)
     assert list(db.query("SELECT * FROM papers_fts WHERE papers_fts MATCH 'abstract'"))
 
 
 def test_full_text_search_finds_papers_by_abstract_words(db):
     ingest_all(db, [SEEDS])
+    assert store.update_search_index(db) == 172
     hits = [r["title"] for r in db.query(
         "SELECT p.title FROM papers_fts JOIN papers p ON p.id = papers_fts.rowid WHERE papers_fts MATCH ?",
         ["DirectPred"])]
@@ -212,3 +214,36 @@ def test_hostile_megabyte_titles_are_cut_to_a_readable_length(db, tmp_path):
     result = ingest.ingest_file(db, write(tmp_path, "long.json", json.dumps([{"title": "<script>" + "A" * 1_000_000}])))
     assert result.status == "ingested"
     assert len(db.execute("SELECT title FROM papers").fetchone()[0]) == 1000
+
+
+def search(db, words):
+    return [r["id"] for r in db.query(
+        "SELECT rowid AS id FROM papers_fts WHERE papers_fts MATCH ? ORDER BY rowid", [words])]
+
+
+def test_search_index_follows_papers_that_change_before_and_after_indexing(db, tmp_path):
+    page = "byAK and the research community\n\nMar 11\n\nZebra Paper Title\n\nOkapi Paper Title\n"
+    ingest_all(db, [write(tmp_path, "page.txt", page)])
+    assert search(db, "zebra") == []  # queued, not indexed yet
+    store.update_search_index(db)
+    zebra, okapi = search(db, "zebra"), search(db, "okapi")
+    # Indexed papers gain an abstract; then one changes again before the next indexing.
+    ingest_all(db, [write(tmp_path, "api.json", json.dumps([
+        api_item("2501.00001", "Zebra Paper Title", "Giraffes stand tall."),
+        api_item("2501.00002", "Okapi Paper Title", "Hippos swim."),
+    ]))])
+    db.execute("UPDATE papers SET abstract = 'Hippos dive.' WHERE id = ?", okapi)
+    store.update_search_index(db)
+    assert (search(db, "giraffes"), search(db, "dive"), search(db, "swim")) == (zebra, okapi, [])
+    db.execute("DELETE FROM sightings WHERE paper_id = ?", zebra)
+    db.execute("DELETE FROM papers WHERE id = ?", zebra)
+    assert search(db, "zebra") == []
+    db.execute("INSERT INTO papers_fts (papers_fts) VALUES ('integrity-check')")
+
+
+def test_the_search_index_is_whole_after_a_real_backfill(db):
+    ingest_all(db, [SEEDS, HF_API, HF_API_ODD])
+    store.update_search_index(db)
+    assert db["search_pending"].count == 0
+    db.execute("INSERT INTO papers_fts (papers_fts) VALUES ('integrity-check')")
+    assert db.execute("SELECT count(*) FROM papers_fts_docsize").fetchone()[0] == db["papers"].count

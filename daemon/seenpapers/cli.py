@@ -53,9 +53,12 @@ def ingest_command(data_dir, paths):
         console=err, transient=True, disable=len(files) < 2,
     ) as progress:
         task = progress.add_task("ingesting", total=len(files))
-        for path in files:
+        for number, path in enumerate(files, 1):
             results.append(ingest.ingest_file(db, path))
             progress.advance(task)
+            if number % 100 == 0:
+                store.update_search_index(db)
+    store.update_search_index(db)
     _print_summary(results, time.perf_counter() - started)
     sys.exit(1 if any(r.status == "failed" for r in results) else 0)
 

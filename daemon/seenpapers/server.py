@@ -82,6 +82,7 @@ async def serve(settings: Settings) -> None:
         for path in sample_digests():
             await loop.run_in_executor(writer_pool, ingest.ingest_file, writer, path)
         log.info("first start: ingested %d sample digests", len(sample_digests()))
+    await loop.run_in_executor(writer_pool, store.update_search_index, writer)  # after a crash too
 
     queue: asyncio.Queue[Path] = asyncio.Queue()
 
@@ -93,6 +94,8 @@ async def serve(settings: Settings) -> None:
             except Exception:  # e.g. a full disk: nothing was committed; the next start retries
                 log.exception("could not ingest %s", path)
                 continue
+            if queue.empty():  # index for search between bursts, many papers at a time
+                await loop.run_in_executor(writer_pool, store.update_search_index, writer)
             if result.status == "ingested":
                 log.info("ingested %s: %d entries, %d new, %d seen again, %d duplicates",
                          path.name, result.entries, result.new_papers, result.seen_again, result.duplicates)
