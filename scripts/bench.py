@@ -412,7 +412,7 @@ def report(fig: dict) -> str:
 
     sq, noop = fig["sqlite_floor"], fig["noop_floor"]
     lines.append("floors")
-    row(f"sqlite insert (WAL, 50 rows/txn)", f"{sq['rows_per_s']:,.0f} rows/s  ({sq['rows']:,} rows)")
+    row("sqlite insert (WAL, 50 rows/txn)", f"{sq['rows_per_s']:,.0f} rows/s  ({sq['rows']:,} rows)")
     row(f"aiohttp no-op POST ({noop['body_bytes'] / 1000:.1f} kB)", lat(noop))
     lines.append("backfill")
     c = fig["corpus"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-import logging
 import os
 import re
 import secrets
@@ -24,8 +23,6 @@ from aiohttp import web
 
 from . import __version__, formats, lookup, store
 from .openapi import OPENAPI
-
-log = logging.getLogger(__name__)
 
 MAX_JSON_BYTES = 1024 * 1024
 MAX_ITEMS = 500

@@ -146,7 +146,7 @@ def run(data_dir, inboxes, host, port, datasette_port, no_datasette, samples):
     try:
         asyncio.run(serve(settings))
     except OSError as e:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}")
+        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
 
 
 @cli.command()

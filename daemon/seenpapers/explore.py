@@ -10,14 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import socket
 from pathlib import Path
 
 import uvicorn
 from datasette.app import Datasette
-
-log = logging.getLogger(__name__)
 
 METADATA = Path(__file__).resolve().parents[2] / "datasette_metadata.json"
 

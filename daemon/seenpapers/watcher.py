@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -20,8 +19,6 @@ from pathlib import Path
 from watchfiles import Change, awatch
 
 from .ingest import ignored
-
-log = logging.getLogger(__name__)
 
 POLL_WHILE_OPEN = 0.1  # seconds between checks while a writer still has the file open
 QUIET_WITHOUT_LEASES = 1.0  # where the open-for-writing check is missing, wait this long instead
