@@ -49,7 +49,10 @@ _NOT_ALNUM = re.compile(r"[\W_]+")
 def _greek_name(match: re.Match) -> str:
     # "τ" and "\\tau" must give the same key: spell Greek letters out.
     name = unicodedata.name(match.group(), "")
-    return name.rsplit(" ", 1)[-1].lower() if " LETTER " in name else ""
+    if " LETTER " not in name:
+        return ""
+    letter = name.rsplit(" ", 1)[-1].lower()
+    return "lambda" if letter == "lamda" else letter  # Unicode spells it without the b
 
 
 def title_key(title: str | None) -> str:
@@ -64,9 +67,10 @@ def title_key(title: str | None) -> str:
     text = unicodedata.normalize("NFKC", title)
     if "\\" in text:
         text = _COMMAND.sub(r"\1", _STYLE.sub("", text))
-    text = _GREEK.sub(_greek_name, text)
-    # NFKD splits accents off their letters; \W then drops them with the punctuation.
-    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKD", text.casefold()))
+    # NFKD splits accents off their letters ("ἀ" too, so Greek is named after it);
+    # \W then drops the accents with the punctuation.
+    text = _GREEK.sub(_greek_name, unicodedata.normalize("NFKD", text.casefold()))
+    return _NOT_ALNUM.sub("", text)
 
 
 _ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\d])")
