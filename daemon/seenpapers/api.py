@@ -273,9 +273,7 @@ async def post_digest(request: web.Request) -> web.Response:
 def write_capture(inbox: Path, body: bytes, wanted: str | None, suffix: str) -> str:
     """Write a capture into the inbox whole: a hidden temporary file, synced, then linked
     under its final name (never replacing a file that is there)."""
-    stem = _safe_stem(wanted) or "capture-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    if wanted and Path(_safe_name(wanted)).suffix.lower() in set(CAPTURE_TYPES.values()):
-        suffix = Path(_safe_name(wanted)).suffix.lower()
+    stem, suffix = _capture_name(wanted or "", suffix)
     inbox.mkdir(parents=True, exist_ok=True)
     tmp = inbox / f".{stem}.{secrets.token_hex(4)}.partial"
     with open(tmp, "wb") as f:
@@ -295,15 +293,13 @@ def write_capture(inbox: Path, body: bytes, wanted: str | None, suffix: str) -> 
         tmp.unlink()
 
 
-def _safe_name(wanted: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", Path(wanted.replace("\\", "/")).name).strip("._")[:100]
-
-
-def _safe_stem(wanted: str | None) -> str:
-    if not wanted:
-        return ""
-    name = _safe_name(wanted)
-    return Path(name).stem if Path(name).suffix.lower() in set(CAPTURE_TYPES.values()) else name
+def _capture_name(wanted: str, suffix: str) -> tuple[str, str]:
+    """(stem, suffix) for a capture: the wanted name made safe (no folders, plain
+    characters), keeping its suffix when it is one we write; else a time stamp."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(wanted.replace("\\", "/")).name).strip("._")[:100]
+    if Path(name).suffix.lower() in CAPTURE_TYPES.values():
+        name, suffix = Path(name).stem, Path(name).suffix.lower()
+    return name or "capture-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S"), suffix
 
 
 async def openapi(request: web.Request) -> web.Response:

@@ -140,8 +140,7 @@ def run(data_dir, inboxes, host, port, datasette_port, no_datasette, samples):
 
     data = _data_dir(data_dir).create()
     setup_logging(data)
-    watched = [Inbox(data.inbox.resolve())] + [Inbox.parse(i) for i in inboxes]
-    settings = Settings(data, inboxes=watched, host=host, port=port, samples=samples,
+    settings = Settings(data, inboxes=[Inbox.parse(i) for i in inboxes], host=host, port=port, samples=samples,
                         datasette_port=None if no_datasette else datasette_port)
     try:
         asyncio.run(serve(settings))

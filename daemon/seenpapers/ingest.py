@@ -29,7 +29,6 @@ class Result:
 
     name: str
     status: str
-    digest_id: int | None = None
     entries: int = 0
     new_papers: int = 0
     seen_again: int = 0
@@ -90,7 +89,7 @@ def _commit(db, digest: ParsedDigest, *, sha256, name, path, size) -> Result:
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [sha256, name, path, digest.format, digest.date.isoformat(), size, len(digest.entries), now],
     ).lastrowid
-    result = Result(name, "ingested", digest_id, entries=len(digest.entries))
+    result = Result(name, "ingested", entries=len(digest.entries))
     for position, entry in enumerate(digest.entries, 1):
         known = matcher.find_paper(db, entry.arxiv_id, entry.title_key)
         if known is None:
@@ -125,9 +124,12 @@ def _insert_paper(db, entry: Entry, now: str) -> int:
         "INSERT INTO papers (arxiv_id, title, title_key, abstract, authors, authors_count,"
         " published, url, first_ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [entry.arxiv_id, entry.title, entry.title_key, entry.abstract,
-         json.dumps(entry.authors, ensure_ascii=False) if entry.authors else None,
-         entry.authors_count, entry.published, entry.url, now],
+         _authors_json(entry), entry.authors_count, entry.published, entry.url, now],
     ).lastrowid
+
+
+def _authors_json(entry: Entry) -> str | None:
+    return json.dumps(entry.authors, ensure_ascii=False) if entry.authors else None
 
 
 def _fill_in(db, paper_id: int, entry: Entry) -> None:
@@ -151,7 +153,7 @@ def _fill_in(db, paper_id: int, entry: Entry) -> None:
             "id": paper_id,
             "arxiv_id": entry.arxiv_id,
             "abstract": entry.abstract,
-            "authors": json.dumps(entry.authors, ensure_ascii=False) if entry.authors else None,
+            "authors": _authors_json(entry),
             "authors_count": entry.authors_count,
             "published": entry.published,
             "url": entry.url,

@@ -30,7 +30,7 @@ log = logging.getLogger("seenpapers")
 @dataclass
 class Settings:
     data_dir: config.DataDir
-    inboxes: list[Inbox] = field(default_factory=list)
+    inboxes: list[Inbox] = field(default_factory=list)  # watched besides <data dir>/inbox
     host: str = config.DEFAULT_HOST
     port: int = config.DEFAULT_PORT
     datasette_port: int | None = config.DEFAULT_DATASETTE_PORT  # None: no Datasette
@@ -78,10 +78,11 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     writer = await loop.run_in_executor(writer_pool, store.open_db, data.db_path)
     reader = await loop.run_in_executor(reader_pool, lambda: store.open_db(data.db_path, readonly=True))
-    if settings.samples and writer.execute("SELECT count(*) FROM digests").fetchone()[0] == 0:
-        for path in sample_digests():
+    if settings.samples and store.counts(writer)["digests"] == 0:
+        samples = sample_digests()
+        for path in samples:
             await loop.run_in_executor(writer_pool, ingest.ingest_file, writer, path)
-        log.info("first start: ingested %d sample digests", len(sample_digests()))
+        log.info("first start: ingested %d sample digests", len(samples))
     await loop.run_in_executor(writer_pool, store.update_search_index, writer)  # after a crash too
 
     queue: asyncio.Queue[Path] = asyncio.Queue()
@@ -119,7 +120,7 @@ async def serve(settings: Settings) -> None:
         except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
             pass
 
-    inboxes = settings.inboxes or [Inbox(data.inbox.resolve())]
+    inboxes = [Inbox(data.inbox.resolve()), *settings.inboxes]
     watcher = Watcher(inboxes, queue.put)
     tasks = [asyncio.create_task(ingest_worker(), name="ingest"), asyncio.create_task(watcher.run(stop), name="watch")]
     datasette_url = None

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from watchfiles import Change, awatch
 
-from .ingest import ignored
+from .ingest import files_under, ignored
 
 POLL_WHILE_OPEN = 0.1  # seconds between checks while a writer still has the file open
 QUIET_WITHOUT_LEASES = 1.0  # where the open-for-writing check is missing, wait this long instead
@@ -45,10 +45,7 @@ class Inbox:
 
     def files(self, under: Path | None = None) -> list[Path]:
         """The files already there (in the inbox, or in one folder of it), oldest first."""
-        found = []
-        for root, dirs, names in os.walk(under or self.folder):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            found.extend(p for p in (Path(root) / n for n in names) if self.accepts(p))
+        found = [p for p in files_under([under or self.folder]) if self.accepts(p)]
         return sorted(found, key=_mtime)
 
 
