@@ -31,7 +31,7 @@ _HEADER_LINES = {
     "trending papers",
 }
 _HF_MARKERS = ("byak and the research community", "get trending papers in your email inbox")
-_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 _MONTH = r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
 _PAGE_DATE = re.compile(rf"^{_MONTH}\s+(\d{{1,2}})(?:,\s*(\d{{4}}))?$", re.I)
 _PAPER_DATE = re.compile(rf"^{_MONTH}\s+(\d{{1,2}})(?:,\s*(\d{{4}}))?(?:\s+(\d+))?$", re.I)
@@ -130,7 +130,7 @@ def _block_fields(lines: list[str], page_date: date) -> dict:
 
 def _resolve(match: re.Match, not_after: date) -> date:
     """'Mar 11' is the latest March 11 not after ``not_after``; a given year wins."""
-    month, day = _MONTHS[match.group(1)[:3].lower()], int(match.group(2))
+    month, day = MONTHS[match.group(1)[:3].lower()], int(match.group(2))
     if match.group(3):
         try:
             return date(int(match.group(3)), month, day)

@@ -35,7 +35,6 @@ _NOT_TITLES = {"view arxiv page", "add to collection", "html (experimental)"}
 _DAY = re.compile(
     r"\b(\d{1,2})\s+(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?,?\s+(\d{4}|\d{2})\b"
 )
-_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
 # Elements that start a new paragraph in the visible text (what innerText would show).
 _BLOCKS = {
     "address", "article", "aside", "blockquote", "dd", "div", "dl", "dt", "figcaption", "figure",
@@ -185,7 +184,7 @@ def _listing_day(heading: str) -> date | None:
         return None
     year = int(match[3]) + (2000 if len(match[3]) == 2 else 0)
     try:
-        return date(year, _MONTHS[match[2]], int(match[1]))
+        return date(year, hf_text.MONTHS[match[2].lower()], int(match[1]))
     except ValueError:
         return None
 
