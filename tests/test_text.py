@@ -19,6 +19,11 @@ def test_title_key_reads_latex_like_its_rendered_text():
     )
     assert title_key("$\\nabla^2$DFT: A Universal Dataset") == title_key("nabla^2DFT: A Universal Dataset")
     assert title_key("LLM$\\times$MapReduce: Simplified") == title_key("LLMtimesMapReduce: Simplified")
+    assert title_key("LLM×MapReduce: Simplified") == title_key("LLMtimesMapReduce: Simplified")
+    assert title_key("Super-Resolution ($\\times$4)") == title_key("Super-Resolution (×4)")
+    assert title_key("the $\\ell_1$ regularization") == title_key("the ℓ1 regularization")
+    assert title_key("360$^\\circ$ Horizons") == title_key("360° Horizons")
+    assert title_key("$\\underline{D}$ual-$\\mathbf{\\texttt{H}}$ead") == title_key("Dual-Head")
     assert title_key("SL$^{2}$A-INR") == title_key("SL²A-INR")
 
 
@@ -31,6 +36,11 @@ def test_title_key_folds_unicode_forms_and_accents():
 def test_title_key_keeps_words_of_any_script_apart():
     assert title_key("日本語の論文") != title_key("中文论文")
     assert title_key("Pointer Networks") != title_key("Pointer Network")
+
+
+def test_title_key_keeps_the_plus_of_a_next_version():
+    assert title_key("Att-Adapter++: A Robust Adapter") != title_key("Att-Adapter: A Robust Adapter")
+    assert title_key("Vision+Language") == title_key("Vision + Language")
 
 
 def test_title_key_of_empty_or_punctuation_is_empty():

@@ -95,7 +95,7 @@ def _commit(db, digest: ParsedDigest, *, sha256, name, path, size) -> Result:
         if known is None:
             paper_id = _insert_paper(db, entry, now)
             result.new_papers += 1
-            duplicate = matcher.find_duplicate(db, entry.title, entry.abstract, exclude=paper_id)
+            duplicate = matcher.find_duplicate(db, entry.title, entry.abstract, entry.arxiv_id, exclude=paper_id)
             if duplicate is not None:
                 db.execute(
                     "INSERT OR IGNORE INTO duplicates (paper_id, duplicate_of, similarity, reason, found_at)"
@@ -103,11 +103,15 @@ def _commit(db, digest: ParsedDigest, *, sha256, name, path, size) -> Result:
                     [paper_id, duplicate.paper_id, duplicate.similarity, duplicate.reason, now],
                 )
                 result.duplicates += 1
+            if entry.abstract:
+                matcher.add_keys(db, paper_id, entry.abstract)
             shown_abstract = None
         else:
             paper_id = known.id
             result.seen_again += 1
             _fill_in(db, paper_id, entry)
+            if entry.abstract and not known.abstract:
+                matcher.add_keys(db, paper_id, entry.abstract)
             # Keep the abstract as shown only when it differs: an edited abstract is evidence.
             shown_abstract = entry.abstract if entry.abstract and known.abstract and entry.abstract != known.abstract else None
         db.execute(

@@ -11,6 +11,7 @@ import json
 import sqlite_utils
 
 from . import matcher, text
+from .entry import MAX_ABSTRACT
 
 RECENT_DIGESTS = 5
 
@@ -21,13 +22,17 @@ def lookup(db: sqlite_utils.Database, items: list[dict]) -> list[dict]:
     found = [matcher.find_paper(db, arxiv_id, key) for _, arxiv_id, key in keyed]
     paper_ids = sorted({k.id for k in found if k})
     known = _known_papers(db, paper_ids)
+    unknown = [i for i, (hit, (_, _, key)) in enumerate(zip(found, keyed)) if hit is None and key]
+    duplicates = dict(zip(unknown, matcher.find_duplicates(db, [
+        matcher.Query(keyed[i][0], text.unwrap(items[i].get("abstract"))[:MAX_ABSTRACT], keyed[i][1]) for i in unknown
+    ])))
     results = []
-    for item, (title, _, key), hit in zip(items, keyed, found):
+    for i, hit in enumerate(found):
         if hit is not None:
             results.append(known[hit.id])
             continue
-        duplicate = matcher.find_duplicate(db, title, text.unwrap(item.get("abstract"))) if key else None
         result = _empty()
+        duplicate = duplicates.get(i)
         if duplicate is not None:
             result["status"] = "duplicate"
             result["duplicate_of"] = _duplicate_json(duplicate.paper_id, duplicate.title, duplicate.similarity, duplicate.reason)

@@ -1,18 +1,44 @@
-"""Which known paper an entry is.
+"""Which known paper an entry is, or which known paper it is another record of.
 
-Identity: entries are the same paper when their arXiv ids match (versions ignored) or,
-when one of them has no id, their title keys match (see ``text.title_key``). Two different
-ids are two papers even under one title: that is a duplicate, not a sighting.
+Identity (``find_paper``): entries are the same paper when their arXiv ids match (versions
+ignored) or, when one of them has no id, their title keys match (see ``text.title_key``).
+Two different ids are two papers even under one title: that is a duplicate, not a sighting.
 
-``find_duplicate`` is the seam for near-duplicates (retitled versions, re-posted ids,
-edited abstracts); until the matcher lands it finds none, so nothing is ever hidden.
+Near-duplicates (``find_duplicates``): a retitled version, the same work under another id,
+an edited abstract. Three steps, none of which compares against every paper:
+1. candidates: papers under the same title key, and papers that share rare word 4-grams of
+   the abstract. Each paper stores a few of its 4-grams (``match_keys``, filled at ingest,
+   so nothing is rebuilt at start); a query probes all of its own, in one statement.
+2. features of each (entry, candidate) pair: title and abstract overlap, containment for a
+   truncated abstract, numbers in the titles, the two ids (``pair_features``).
+3. a decision by a logistic model trained by ``scripts/train-dedup`` on a labelled set of
+   real papers and shipped as ``dedup_model.json``; a link is made only above its threshold,
+   because a wrong "duplicate" hides a new paper.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import re
+import zlib
 from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
 
 import sqlite_utils
+
+from . import text
+
+SHINGLE = 4  # words per abstract n-gram
+SAMPLE = 4  # keep the n-grams whose hash is 0 mod SAMPLE: the same ones in every copy
+STORED_FIRST = 6  # stored per paper: the first sampled n-grams (what a truncated copy keeps) ...
+STORED_LOWEST = 4  # ... and the lowest-hashed ones (what survives a dropped sentence)
+COMMON = 24  # an n-gram stored for more papers than this says nothing ("in this paper we")
+CANDIDATES = 4  # best-voted abstract candidates per entry that are compared in full
+MIN_TITLE_ONLY = 24  # a title key shorter than this is too generic to link on by itself
+
+_MASK = (1 << 62) - 1
 
 
 @dataclass
@@ -27,6 +53,16 @@ class Duplicate:
     title: str
     similarity: float
     reason: str
+
+
+@dataclass
+class Query:
+    """An entry looking for the known paper it duplicates."""
+
+    title: str
+    abstract: str = ""
+    arxiv_id: str | None = None
+    exclude: int | None = None  # its own paper id, at ingest
 
 
 def find_paper(db: sqlite_utils.Database, arxiv_id: str | None, title_key: str) -> Known | None:
@@ -49,6 +85,244 @@ def find_paper(db: sqlite_utils.Database, arxiv_id: str | None, title_key: str) 
     return Known(row[0], row[1] or "") if row else None
 
 
-def find_duplicate(db: sqlite_utils.Database, title: str, abstract: str, exclude: int | None = None) -> Duplicate | None:
-    """The known paper this new one is another record of, or None (near-duplicates: to come)."""
-    return None
+# --- abstract n-grams ---------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1 << 18)  # words repeat; bounded, so a huge vocabulary costs no memory
+def _word_hash(word: str) -> int:
+    return zlib.crc32(word.encode())
+
+
+def shingles(abstract: str) -> list[int]:
+    """Hashes of the abstract's word 4-grams, in text order (numbers count as one word)."""
+    hashes = [_word_hash(w) for w in text.words(abstract)]
+    out = []
+    for i in range(len(hashes) - SHINGLE + 1):
+        h = (hashes[i] * 0x9E3779B1 + hashes[i + 1]) * 0x85EBCA77 + hashes[i + 2]
+        h = ((h * 0xC2B2AE3D + hashes[i + 3]) * 0x27D4EB2F) & _MASK
+        out.append(h ^ (h >> 31))
+    return out
+
+
+def sampled(hashes: list[int]) -> list[int]:
+    return [h for h in hashes if h % SAMPLE == 0]
+
+
+def stored_keys(abstract: str) -> list[int]:
+    """The few n-grams stored for a paper (match_keys): enough that a truncated, re-wrapped
+    or edited copy shares some of them, few enough to keep the index small."""
+    keys = sampled(shingles(abstract))
+    chosen = dict.fromkeys(keys[:STORED_FIRST])
+    chosen.update(dict.fromkeys(sorted(keys)[:STORED_LOWEST]))
+    return list(chosen)
+
+
+def add_keys(db: sqlite_utils.Database, paper_id: int, abstract: str) -> None:
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO match_keys (key, paper_id) VALUES (?, ?)",
+        [(key, paper_id) for key in stored_keys(abstract)],
+    )
+
+
+# --- candidates ---------------------------------------------------------------------------
+
+
+def _abstract_candidates(db, probes: list[list[int]], excluded: list[int | None]) -> list[list[int]]:
+    """For each entry, the papers sharing most of its sampled n-grams (common ones skipped)."""
+    keys = sorted({k for keys in probes for k in keys})
+    if not keys:
+        return [[] for _ in probes]
+    owners: dict[int, list[int]] = {}
+    rows = db.execute(
+        "SELECT q.value, (SELECT group_concat(paper_id) FROM"
+        " (SELECT paper_id FROM match_keys WHERE key = q.value LIMIT ?))"
+        " FROM json_each(?) q",
+        [COMMON + 1, json.dumps(keys)],
+    )
+    for key, ids in rows:
+        if ids:
+            found = [int(i) for i in ids.split(",")]
+            if len(found) <= COMMON:
+                owners[key] = found
+    answer = []
+    for keys, exclude in zip(probes, excluded):
+        votes: dict[int, int] = {}
+        for key in set(keys):
+            for pid in owners.get(key, ()):
+                if pid != exclude:
+                    votes[pid] = votes.get(pid, 0) + 1
+        answer.append(sorted(votes, key=lambda pid: (-votes[pid], pid))[:CANDIDATES])
+    return answer
+
+
+# --- pair features and the decision -------------------------------------------------------
+
+
+@dataclass
+class Side:
+    """What the features need of one side of a pair, computed once."""
+
+    title_key: str
+    title_words: set[str]
+    title_parts: list[list[str]]  # the words of each part between colons and dashes
+    shingles: set[int]
+    arxiv_id: str | None
+
+    @classmethod
+    def of(cls, title: str, abstract: str, arxiv_id: str | None, hashes: list[int] | None = None) -> "Side":
+        parts = [text.title_words(part) for part in _TITLE_PARTS.split(title)]
+        words = [w for part in parts for w in part]
+        return cls(
+            title_key="".join(words),
+            title_words=set(words),
+            title_parts=parts,
+            shingles=set(shingles(abstract) if hashes is None else hashes),
+            arxiv_id=arxiv_id,
+        )
+
+
+FEATURES = [
+    "title_same", "title_jaccard", "title_containment", "title_numbers_differ", "title_long",
+    "abstract_both", "abstract_containment", "abstract_jaccard", "abstract_length_ratio",
+    "abstract_short", "ids_differ",
+]
+
+
+def _numbers(words: list[str]) -> list[str]:
+    # What tells "X 2", "X 2020", "X II" and "X++" from X, in order ("3.0" is 3, 0).
+    return [w for w in words if w.isdigit() or w in _SERIES_WORDS or _VERSION.fullmatch(w)]
+
+
+_SERIES_WORDS = {"ii", "iii", "iv", "vi", "vii", "viii", "plus", "pro", "max", "mini", "lite", "next", "version"}
+_VERSION = re.compile(r"v\d+")
+_TITLE_PARTS = re.compile(r":|\s[-\u2013\u2014]+\s")
+
+
+def _series_numbers(side: Side, other: Side) -> list[str]:
+    """The numbers of a title that speak of the work the other title names. A part the
+    other title lacks entirely ("SAMSA 2.0: ..." retitled "...") is a dropped name, not a
+    version -- unless it is nothing but a version ("...: Version 2")."""
+    found = []
+    for part in side.title_parts:
+        numbers = _numbers(part)
+        if numbers and (other.title_words.intersection(part) or len(numbers) == len(part)):
+            found.extend(numbers)
+    return found
+
+
+def pair_features(a: Side, b: Side) -> dict[str, float]:
+    """The evidence that a and b are one work, each as a number (see FEATURES)."""
+    tw_a, tw_b = a.title_words, b.title_words
+    t_shared = len(tw_a & tw_b)
+    s_a, s_b = a.shingles, b.shingles
+    both = bool(s_a) and bool(s_b)
+    s_shared = len(s_a & s_b) if both else 0
+    return {
+        "title_same": float(a.title_key == b.title_key and bool(a.title_key)),
+        "title_jaccard": t_shared / max(1, len(tw_a | tw_b)),
+        "title_containment": t_shared / max(1, min(len(tw_a), len(tw_b))),
+        "title_numbers_differ": float(_series_numbers(a, b) != _series_numbers(b, a)),
+        "title_long": min(len(a.title_key), len(b.title_key)) / 60,
+        "abstract_both": float(both),
+        "abstract_containment": s_shared / min(len(s_a), len(s_b)) if both else 0.0,
+        "abstract_jaccard": s_shared / len(s_a | s_b) if both else 0.0,
+        "abstract_length_ratio": min(len(s_a), len(s_b)) / max(len(s_a), len(s_b)) if both else 0.0,
+        # A truncated copy's few n-grams are less evidence than a whole abstract's.
+        "abstract_short": float(min(len(s_a), len(s_b)) < 40) if both else 0.0,
+        "ids_differ": float(bool(a.arxiv_id and b.arxiv_id and a.arxiv_id != b.arxiv_id)),
+    }
+
+
+@cache
+def model() -> dict:
+    """The shipped decision: logistic weights per feature and the threshold to link at."""
+    return json.loads(resources.files(__package__).joinpath("dedup_model.json").read_text())
+
+
+def score(features: dict[str, float]) -> float:
+    m = model()
+    z = m["intercept"] + sum(w * features[name] for name, w in zip(m["features"], m["weights"]))
+    return 1 / (1 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def ruled_out(features: dict[str, float]) -> bool:
+    """Pairs that are never one work, whatever the model says."""
+    # "X 2020" after "X 2019", "X 2" after X: the next paper of a series, even when it
+    # reuses its abstract. (The same arXiv id never gets here: that is one paper.)
+    if features["title_numbers_differ"]:
+        return True
+    # A short title alone ("Introduction") is no evidence: ask the abstract to agree too.
+    return features["abstract_containment"] < 0.5 and features["title_long"] * 60 < MIN_TITLE_ONLY
+
+
+def is_duplicate(features: dict[str, float], probability: float) -> bool:
+    return probability >= model()["threshold"] and not ruled_out(features)
+
+
+def reason(f: dict[str, float]) -> str:
+    """The evidence in words, for the badge's hover text and the duplicates table."""
+    parts = []
+    if f["title_same"]:
+        parts.append("same title")
+    else:
+        parts.append(f"title {f['title_jaccard']:.2f}")
+    if f["abstract_both"]:
+        if f["abstract_jaccard"] >= 0.9:
+            parts.append("same abstract")
+        elif f["abstract_containment"] - f["abstract_jaccard"] > 0.2:
+            parts.append(f"abstract contained {f['abstract_containment']:.2f}")
+        else:
+            parts.append(f"abstract {f['abstract_jaccard']:.2f}")
+    if f["ids_differ"]:
+        parts.append("another arXiv id")
+    return " + ".join(parts)
+
+
+# --- the entry points ---------------------------------------------------------------------
+
+
+def candidate_pairs(db: sqlite_utils.Database, queries: list[Query]) -> list[tuple[Side, list[tuple[int, str, Side]]]]:
+    """For each query, its own Side and its candidates as (paper id, title, Side)."""
+    hashes = [shingles(q.abstract) for q in queries]
+    abstract_candidates = _abstract_candidates(db, [sampled(h) for h in hashes], [q.exclude for q in queries])
+    candidates = []
+    for q, by_abstract in zip(queries, abstract_candidates):
+        by_title = [
+            pid for (pid,) in db.execute(
+                "SELECT id FROM papers WHERE title_key = ? AND id IS NOT ? LIMIT ?",
+                [text.title_key(q.title), q.exclude, CANDIDATES],
+            )
+        ] if q.title else []
+        candidates.append(list(dict.fromkeys(by_title + by_abstract)))
+    wanted = sorted({pid for ids in candidates for pid in ids})
+    papers = {}
+    if wanted:
+        for pid, title, abstract, arxiv_id in db.execute(
+            "SELECT id, title, abstract, arxiv_id FROM papers WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(wanted)],
+        ):
+            papers[pid] = (pid, title, Side.of(title, abstract or "", arxiv_id))
+    return [
+        (Side.of(q.title, q.abstract, q.arxiv_id, hashes=h), [papers[pid] for pid in ids])
+        for q, h, ids in zip(queries, hashes, candidates)
+    ]
+
+
+def find_duplicates(db: sqlite_utils.Database, queries: list[Query]) -> list[Duplicate | None]:
+    """For each query, the known paper it is another record of, or None."""
+    answers: list[Duplicate | None] = []
+    for side, candidates in candidate_pairs(db, queries):
+        best = None
+        for pid, title, other in candidates:
+            features = pair_features(side, other)
+            p = score(features)
+            if is_duplicate(features, p) and (best is None or p > best.similarity):
+                best = Duplicate(pid, title, p, reason(features))
+        answers.append(best)
+    return answers
+
+
+def find_duplicate(db: sqlite_utils.Database, title: str, abstract: str, arxiv_id: str | None = None,
+                   exclude: int | None = None) -> Duplicate | None:
+    """The known paper this entry is another record of, or None."""
+    return find_duplicates(db, [Query(title, abstract or "", arxiv_id, exclude)])[0]

@@ -8,6 +8,7 @@ Tables (described for Datasette users in datasette_metadata.json):
 - duplicates a paper that is another record of the same work as another paper
 - reads      papers the person marked read
 - failures   files that could not be ingested, and why
+- match_keys a few abstract n-grams per paper: where the matcher finds near-duplicates
 - papers_fts full-text search over papers (title, abstract), filled in batches from
              search_pending
 """
@@ -141,6 +142,27 @@ def m001_initial(db: sqlite_utils.Database):
         END;
         """
     )
+
+
+@migrations()
+def m002_match_keys(db: sqlite_utils.Database):
+    """Near-duplicate candidates (see matcher): a few abstract n-grams per paper. Title keys
+    are recomputed too, as the key learnt LaTeX symbols and "++"."""
+    from . import matcher, text
+
+    db.execute(
+        "CREATE TABLE match_keys (key INTEGER NOT NULL, paper_id INTEGER NOT NULL REFERENCES papers(id),"
+        " PRIMARY KEY (key, paper_id)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX idx_match_keys_paper_id ON match_keys(paper_id)")
+    db.execute("CREATE TRIGGER papers_match_keys_delete AFTER DELETE ON papers BEGIN"
+               " DELETE FROM match_keys WHERE paper_id = old.id; END")
+    rows = db.execute("SELECT id, title, title_key, abstract FROM papers").fetchall()
+    for pid, title, key, abstract in rows:
+        if abstract:
+            matcher.add_keys(db, pid, abstract)
+        if text.title_key(title) != key:
+            db.execute("UPDATE papers SET title_key = ? WHERE id = ?", [text.title_key(title), pid])
 
 
 def update_search_index(db: sqlite_utils.Database) -> int:

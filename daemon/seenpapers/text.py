@@ -35,11 +35,26 @@ def unwrap(text: str | None) -> str:
 # LaTeX commands that only style their argument: the argument is the text.
 _STYLE_COMMANDS = (
     "text|textit|textbf|textsc|texttt|textrm|textsf|emph|mathrm|mathbf|mathit|mathsf|mathtt"
-    "|mathcal|mathbb|mathfrak|boldsymbol|bm|operatorname|it|bf|rm|sc|tt|em"
+    "|mathcal|mathbb|mathfrak|mathscr|boldsymbol|bm|operatorname|it|bf|rm|sc|tt|em|textup|textsl"
+    "|textnormal|underline|overline|textsuperscript|textsubscript|left|right|displaystyle"
+    "|hat|widehat|tilde|widetilde|bar|vec|dot|ddot"
 )
-_STYLE = re.compile(r"\\(?:%s)\b\s*" % _STYLE_COMMANDS)
-# \alpha -> alpha, \times -> times: the same words arXiv and HF leave when they strip TeX.
+_STYLE = re.compile(r"\\(?:%s)(?![A-Za-z])\s*" % _STYLE_COMMANDS)
+# A symbol command has three spellings: "LLM$\\times$MapReduce" (arXiv), "LLMtimesMapReduce"
+# (the HF API strips the TeX) and "LLM×MapReduce" (a rendered page). The key spells all of
+# them by the command's name, so the three agree.
+_ALIASES = {"rightarrow": "to", "le": "leq", "ge": "geq", "textperthousand": "", "textpertenthousand": "",
+            "textregistered": "", "texttrademark": "", "textcopyright": "", "ldots": "", "dots": "", "cdots": "",
+            "quad": "", "qquad": "", "cdot": ""}
+_SYMBOL_NAMES = str.maketrans({"×": " times ", "∞": " infty ", "ℓ": " ell ", "→": " to ", "≤": " leq ",
+                               "≥": " geq ", "±": " pm ", "≈": " approx ", "∇": " nabla ", "∂": " partial ",
+                               "°": " circ "})
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
+
+
+def _command(match: re.Match) -> str:
+    name = match.group(1)
+    return _ALIASES.get(name, name)
 
 
 _GREEK = re.compile(r"[\u0370-\u03ff]")
@@ -62,15 +77,38 @@ def title_key(title: str | None) -> str:
     >>> title_key("$\\\\tau$-bench: A Benchmark") == title_key("τ-Bench: a benchmark")
     True
     """
+    return _NOT_ALNUM.sub("", _folded(title))
+
+
+def title_words(title: str | None) -> list[str]:
+    """The words of a title as the key sees them (joined, they are its title_key)."""
+    return [w for w in _NOT_ALNUM.split(_folded(title)) if w]
+
+
+def _folded(title: str | None) -> str:
     if not title:
         return ""
-    text = unicodedata.normalize("NFKC", title)
+    text = unicodedata.normalize("NFKC", title.translate(_SYMBOL_NAMES))
     if "\\" in text:
-        text = _COMMAND.sub(r"\1", _STYLE.sub("", text))
+        text = _COMMAND.sub(_command, _STYLE.sub(" ", text))
+    # "X++" is the next paper after "X", not X: the plus signs are part of the name.
+    text = text.replace("+", " plus ")
     # NFKD splits accents off their letters ("ἀ" too, so Greek is named after it);
     # \W then drops the accents with the punctuation.
-    text = _GREEK.sub(_greek_name, unicodedata.normalize("NFKD", text.casefold()))
-    return _NOT_ALNUM.sub("", text)
+    return _GREEK.sub(_greek_name, unicodedata.normalize("NFKD", text.casefold()))
+
+
+_WORD = re.compile(r"[^\W_]+")
+_NUMBER = re.compile(r"\d")
+
+
+def words(text: str | None) -> list[str]:
+    """Lower-case words of running text, every number spelt "#": what abstracts are
+    compared on, so a re-wrapped or re-punctuated abstract, or one with a number
+    changed, has the same words."""
+    if not text:
+        return []
+    return ["#" if _NUMBER.match(w) else w for w in _WORD.findall(text.casefold())]
 
 
 _ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\d])")
