@@ -372,15 +372,35 @@ def build(seed: int, per_kind: int) -> tuple[list[dict], list[dict]]:
     return known_rows, queries
 
 
+def shrink(known: list[dict], queries: list[dict], n: int, rng: random.Random) -> tuple[list[dict], list[dict]]:
+    """A small copy of the set: n queries per (split, kind), the known papers they name
+    (targets, and the neighbours hard negatives were made from), and some others."""
+    kept, seen = [], {}
+    for q in queries:
+        key = (q["split"], q["kind"])
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= n:
+            kept.append(q)
+    named = {q["target"] for q in kept} | {i for q in kept for i in re.findall(r"\d{4}\.\d{4,5}", q["note"])}
+    others = [p for p in known if p["arxiv_id"] not in named]
+    chosen = named | {p["arxiv_id"] for p in rng.sample(others, min(len(others), 20 * n))}
+    return [p for p in known if p["arxiv_id"] in chosen], kept
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=ROOT / "build" / "dedup")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--per-kind", type=int, default=400, help="queries per kind and split")
+    ap.add_argument("--small", type=int, metavar="N",
+                    help="keep N queries per kind and split, and only the known papers they name plus 20*N"
+                         " others (the test suite's copy: tests/fixtures/dedup)")
     args = ap.parse_args(argv)
     if not (SHARED / "corpus").exists():
         sys.exit(f"needs the real papers in {SHARED}")
     known, queries = build(args.seed, args.per_kind)
+    if args.small:
+        known, queries = shrink(known, queries, args.small, random.Random(args.seed))
     args.out.mkdir(parents=True, exist_ok=True)
     with open(args.out / "known.jsonl", "w", encoding="utf-8") as f:
         f.writelines(json.dumps(p, ensure_ascii=False) + "\n" for p in known)

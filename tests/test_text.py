@@ -1,7 +1,7 @@
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from seenpapers.text import arxiv_id, clean, title_key, unwrap
+from seenpapers.text import arxiv_id, clean, title_key, title_words, unwrap, words
 
 
 def test_title_key_ignores_case_punctuation_and_spacing():
@@ -36,6 +36,11 @@ def test_title_key_folds_unicode_forms_and_accents():
 def test_title_key_keeps_words_of_any_script_apart():
     assert title_key("日本語の論文") != title_key("中文论文")
     assert title_key("Pointer Networks") != title_key("Pointer Network")
+
+
+def test_title_words_are_the_key_split_into_words():
+    assert title_words("Thé Prötocol Genome: $\\tau$-Bench++") == ["the", "protocol", "genome", "tau", "bench", "plus", "plus"]
+    assert "".join(title_words("Naïve Bayes Ｒｅｖｉｓｉｔｅｄ")) == title_key("Naïve Bayes Ｒｅｖｉｓｉｔｅｄ")
 
 
 def test_title_key_keeps_the_plus_of_a_next_version():
@@ -73,3 +78,21 @@ def test_arxiv_id_drops_versions_and_reads_urls():
     assert arxiv_id("arXiv:hep-th/9901001v3") == "hep-th/9901001"
     assert arxiv_id("no id here") is None
     assert arxiv_id("12345.6789") is None
+
+
+@given(st.text(max_size=80))
+@example("Prötocol ++ $\\tau$")
+def test_title_words_join_to_the_title_key(title):
+    assert "".join(title_words(title)) == title_key(title)
+
+
+def test_words_spell_every_number_alike_and_drop_punctuation():
+    assert words("We reach 93.5% on GSM8K, (up 12 points)!") == ["we", "reach", "0", "0", "on", "gsm0k", "up", "0", "points"]
+    assert words("Naïve “quotes” 2024") == ["naïve", "quotes", "0"]
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_words_of_ascii_text_take_the_same_path_as_any_text(s):
+    # The fast path (ASCII) and the general one must agree, or a curly quote in one copy
+    # of an abstract would change all its words.
+    assert words(s + " é") == words(s) + ["é"]

@@ -95,7 +95,10 @@ def _commit(db, digest: ParsedDigest, *, sha256, name, path, size) -> Result:
         if known is None:
             paper_id = _insert_paper(db, entry, now)
             result.new_papers += 1
-            duplicate = matcher.find_duplicate(db, entry.title, entry.abstract, entry.arxiv_id, exclude=paper_id)
+            hashes = matcher.shingles(entry.abstract)
+            duplicate = matcher.find_duplicates(
+                db, [matcher.Query(entry.title, entry.abstract, entry.arxiv_id, exclude=paper_id, hashes=hashes)]
+            )[0]
             if duplicate is not None:
                 db.execute(
                     "INSERT OR IGNORE INTO duplicates (paper_id, duplicate_of, similarity, reason, found_at)"
@@ -103,8 +106,7 @@ def _commit(db, digest: ParsedDigest, *, sha256, name, path, size) -> Result:
                     [paper_id, duplicate.paper_id, duplicate.similarity, duplicate.reason, now],
                 )
                 result.duplicates += 1
-            if entry.abstract:
-                matcher.add_keys(db, paper_id, entry.abstract)
+            matcher.add_keys(db, paper_id, hashes)
             shown_abstract = None
         else:
             paper_id = known.id

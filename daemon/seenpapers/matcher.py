@@ -8,7 +8,8 @@ Near-duplicates (``find_duplicates``): a retitled version, the same work under a
 an edited abstract. Three steps, none of which compares against every paper:
 1. candidates: papers under the same title key, and papers that share rare word 4-grams of
    the abstract. Each paper stores a few of its 4-grams (``match_keys``, filled at ingest,
-   so nothing is rebuilt at start); a query probes all of its own, in one statement.
+   so nothing is rebuilt at start) and a fingerprint of all of them (``match_shingles``);
+   a query probes twice as many of its own, in one statement.
 2. features of each (entry, candidate) pair: title and abstract overlap, containment for a
    truncated abstract, numbers in the titles, the two ids (``pair_features``).
 3. a decision by a logistic model trained by ``scripts/train-dedup`` on a labelled set of
@@ -23,9 +24,10 @@ import math
 import re
 import zlib
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 
+import numpy as np
 import sqlite_utils
 
 from . import text
@@ -35,6 +37,7 @@ SAMPLE = 4  # keep the n-grams whose hash is 0 mod SAMPLE: the same ones in ever
 STORED_FIRST = 6  # stored per paper: the first sampled n-grams (what a truncated copy keeps) ...
 STORED_LOWEST = 4  # ... and the lowest-hashed ones (what survives a dropped sentence)
 COMMON = 24  # an n-gram stored for more papers than this says nothing ("in this paper we")
+SHORT_PROBE = 8  # a query with fewer sampled n-grams than this is a short (truncated) abstract
 CANDIDATES = 4  # best-voted abstract candidates per entry that are compared in full
 MIN_TITLE_ONLY = 24  # a title key shorter than this is too generic to link on by itself
 
@@ -63,6 +66,7 @@ class Query:
     abstract: str = ""
     arxiv_id: str | None = None
     exclude: int | None = None  # its own paper id, at ingest
+    hashes: np.ndarray | None = None  # shingles(abstract), when the caller has them already
 
 
 def find_paper(db: sqlite_utils.Database, arxiv_id: str | None, title_key: str) -> Known | None:
@@ -88,40 +92,70 @@ def find_paper(db: sqlite_utils.Database, arxiv_id: str | None, title_key: str) 
 # --- abstract n-grams ---------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1 << 18)  # words repeat; bounded, so a huge vocabulary costs no memory
-def _word_hash(word: str) -> int:
-    return zlib.crc32(word.encode())
+_word_hashes: dict[str, int] = {}  # words repeat: hash each once (cleared when it grows)
+_MIX = [np.uint64(m) for m in (0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5)]
 
 
-def shingles(abstract: str) -> list[int]:
-    """Hashes of the abstract's word 4-grams, in text order (numbers count as one word)."""
-    hashes = [_word_hash(w) for w in text.words(abstract)]
-    out = []
-    for i in range(len(hashes) - SHINGLE + 1):
-        h = (hashes[i] * 0x9E3779B1 + hashes[i + 1]) * 0x85EBCA77 + hashes[i + 2]
-        h = ((h * 0xC2B2AE3D + hashes[i + 3]) * 0x27D4EB2F) & _MASK
-        out.append(h ^ (h >> 31))
-    return out
+def shingles(abstract: str) -> np.ndarray:
+    """Hashes of the abstract's word 4-grams, in text order (numbers count as one word).
+    Stable across processes and machines: match_keys stores some of them."""
+    words = text.words(abstract)
+    if len(words) < SHINGLE:
+        return np.zeros(0, dtype=np.uint64)
+    cache = _word_hashes
+    if len(cache) > 1 << 19:
+        cache.clear()
+    hashes = list(map(cache.get, words))
+    if None in hashes:
+        for i, w in enumerate(words):
+            if hashes[i] is None:
+                hashes[i] = cache[w] = zlib.crc32(w.encode())
+    word = np.array(hashes, dtype=np.uint64)
+    n = len(word) - SHINGLE + 1
+    h = word[:n] * _MIX[0] + word[1:n + 1] * _MIX[1] + word[2:n + 2] * _MIX[2] + word[3:n + 3] * _MIX[3]
+    return (h ^ (h >> np.uint64(31))) >> np.uint64(2)  # 62 bits: a SQLite integer
 
 
-def sampled(hashes: list[int]) -> list[int]:
-    return [h for h in hashes if h % SAMPLE == 0]
+def sampled(hashes: np.ndarray) -> list[int]:
+    """The n-grams that are looked up and stored: the same ones in every copy of a text."""
+    return hashes[hashes % np.uint64(SAMPLE) == 0].tolist()
 
 
-def stored_keys(abstract: str) -> list[int]:
+def stored_keys(hashes: np.ndarray, first: int = STORED_FIRST, lowest: int = STORED_LOWEST) -> list[int]:
     """The few n-grams stored for a paper (match_keys): enough that a truncated, re-wrapped
     or edited copy shares some of them, few enough to keep the index small."""
-    keys = sampled(shingles(abstract))
-    chosen = dict.fromkeys(keys[:STORED_FIRST])
-    chosen.update(dict.fromkeys(sorted(keys)[:STORED_LOWEST]))
+    keys = sampled(hashes)
+    chosen = dict.fromkeys(keys[:first])
+    chosen.update(dict.fromkeys(sorted(keys)[:lowest]))
     return list(chosen)
 
 
-def add_keys(db: sqlite_utils.Database, paper_id: int, abstract: str) -> None:
+def probe_keys(hashes: np.ndarray) -> list[int]:
+    """The n-grams a query looks up: twice as many as are stored, chosen the same way, so
+    they cover another copy's stored keys even when a sentence was added or dropped."""
+    return stored_keys(hashes, 2 * STORED_FIRST, 2 * STORED_LOWEST)
+
+
+def fingerprint(hashes: np.ndarray) -> bytes:
+    """All of an abstract's n-grams, 32 bits each: what a candidate is compared on, kept
+    (match_shingles) so a lookup never re-reads and re-hashes a known abstract."""
+    return (hashes & _LOW32).astype("<u4").tobytes()
+
+
+def add_keys(db: sqlite_utils.Database, paper_id: int, abstract: str | np.ndarray) -> None:
+    """Store what finds and compares a paper: its keys and its fingerprint (from its
+    abstract, or the shingles already made of it). No abstract, nothing stored."""
+    hashes = shingles(abstract) if isinstance(abstract, str) else abstract
+    if not len(hashes):
+        return
     db.conn.executemany(
         "INSERT OR IGNORE INTO match_keys (key, paper_id) VALUES (?, ?)",
-        [(key, paper_id) for key in stored_keys(abstract)],
+        [(key, paper_id) for key in stored_keys(hashes)],
     )
+    db.execute("INSERT OR REPLACE INTO match_shingles (paper_id, shingles) VALUES (?, ?)", [paper_id, fingerprint(hashes)])
+
+
+_LOW32 = np.uint64(0xFFFFFFFF)
 
 
 # --- candidates ---------------------------------------------------------------------------
@@ -151,7 +185,11 @@ def _abstract_candidates(db, probes: list[list[int]], excluded: list[int | None]
             for pid in owners.get(key, ()):
                 if pid != exclude:
                     votes[pid] = votes.get(pid, 0) + 1
-        answer.append(sorted(votes, key=lambda pid: (-votes[pid], pid))[:CANDIDATES])
+        # One shared 4-gram is chance for a whole abstract (a copy shares most of its
+        # keys), but may be all a short truncated copy has.
+        least = 1 if len(keys) < SHORT_PROBE else 2  # (a short abstract has few keys in all)
+        ranked = sorted((pid for pid in votes if votes[pid] >= least), key=lambda pid: (-votes[pid], pid))
+        answer.append(ranked[:CANDIDATES])
     return answer
 
 
@@ -169,14 +207,21 @@ class Side:
     arxiv_id: str | None
 
     @classmethod
-    def of(cls, title: str, abstract: str, arxiv_id: str | None, hashes: list[int] | None = None) -> "Side":
+    def of(cls, title: str, abstract: str, arxiv_id: str | None, hashes: np.ndarray | None = None) -> "Side":
+        """A query's side, from its text (or the shingles already made of its abstract)."""
+        hashes = shingles(abstract) if hashes is None else hashes
+        return cls.stored(title, fingerprint(hashes), arxiv_id)
+
+    @classmethod
+    def stored(cls, title: str, fingerprint: bytes | None, arxiv_id: str | None) -> "Side":
+        """A known paper's side, from its title and stored fingerprint."""
         parts = [text.title_words(part) for part in _TITLE_PARTS.split(title)]
         words = [w for part in parts for w in part]
         return cls(
             title_key="".join(words),
             title_words=set(words),
             title_parts=parts,
-            shingles=set(shingles(abstract) if hashes is None else hashes),
+            shingles=set(np.frombuffer(fingerprint, dtype="<u4").tolist()) if fingerprint else set(),
             arxiv_id=arxiv_id,
         )
 
@@ -281,10 +326,11 @@ def reason(f: dict[str, float]) -> str:
 # --- the entry points ---------------------------------------------------------------------
 
 
-def candidate_pairs(db: sqlite_utils.Database, queries: list[Query]) -> list[tuple[Side, list[tuple[int, str, Side]]]]:
-    """For each query, its own Side and its candidates as (paper id, title, Side)."""
-    hashes = [shingles(q.abstract) for q in queries]
-    abstract_candidates = _abstract_candidates(db, [sampled(h) for h in hashes], [q.exclude for q in queries])
+def candidate_pairs(db: sqlite_utils.Database, queries: list[Query]) -> list[tuple[Side | None, list[tuple[int, str, Side]]]]:
+    """For each query, its own Side (None when it has no candidates) and its candidates as
+    (paper id, title, Side)."""
+    hashes = [shingles(q.abstract) if q.hashes is None else q.hashes for q in queries]
+    abstract_candidates = _abstract_candidates(db, [probe_keys(h) for h in hashes], [q.exclude for q in queries])
     candidates = []
     for q, by_abstract in zip(queries, abstract_candidates):
         by_title = [
@@ -297,13 +343,14 @@ def candidate_pairs(db: sqlite_utils.Database, queries: list[Query]) -> list[tup
     wanted = sorted({pid for ids in candidates for pid in ids})
     papers = {}
     if wanted:
-        for pid, title, abstract, arxiv_id in db.execute(
-            "SELECT id, title, abstract, arxiv_id FROM papers WHERE id IN (SELECT value FROM json_each(?))",
+        for pid, title, stored, arxiv_id in db.execute(
+            "SELECT p.id, p.title, s.shingles, p.arxiv_id FROM papers p LEFT JOIN match_shingles s ON s.paper_id = p.id"
+            " WHERE p.id IN (SELECT value FROM json_each(?))",
             [json.dumps(wanted)],
         ):
-            papers[pid] = (pid, title, Side.of(title, abstract or "", arxiv_id))
+            papers[pid] = (pid, title, Side.stored(title, stored, arxiv_id))
     return [
-        (Side.of(q.title, q.abstract, q.arxiv_id, hashes=h), [papers[pid] for pid in ids])
+        (Side.of(q.title, q.abstract, q.arxiv_id, hashes=h) if ids else None, [papers[pid] for pid in ids])
         for q, h, ids in zip(queries, hashes, candidates)
     ]
 

@@ -93,22 +93,31 @@ def _folded(title: str | None) -> str:
         text = _COMMAND.sub(_command, _STYLE.sub(" ", text))
     # "X++" is the next paper after "X", not X: the plus signs are part of the name.
     text = text.replace("+", " plus ")
-    # NFKD splits accents off their letters ("ἀ" too, so Greek is named after it);
-    # \W then drops the accents with the punctuation.
-    return _GREEK.sub(_greek_name, unicodedata.normalize("NFKD", text.casefold()))
+    # NFKD splits accents off their letters ("ἀ" too, so Greek is named after it), and
+    # they are dropped, so "Prötocol" is the one word "protocol".
+    text = unicodedata.normalize("NFKD", text.casefold())
+    if not text.isascii():
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    return _GREEK.sub(_greek_name, text)
 
 
 _WORD = re.compile(r"[^\W_]+")
-_NUMBER = re.compile(r"\d")
+_DIGITS = re.compile(r"\d+")
+_ZEROS = re.compile(r"0+")
+_ASCII_WORDS = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()} | {d: "0" for d in "0123456789"})
 
 
 def words(text: str | None) -> list[str]:
-    """Lower-case words of running text, every number spelt "#": what abstracts are
-    compared on, so a re-wrapped or re-punctuated abstract, or one with a number
+    """Lower-case words of running text, every run of digits spelt "0": what abstracts
+    are compared on, so a re-wrapped or re-punctuated abstract, or one with a number
     changed, has the same words."""
     if not text:
         return []
-    return ["#" if _NUMBER.match(w) else w for w in _WORD.findall(text.casefold())]
+    text = text.casefold()
+    if text.isascii():  # most abstracts: str.translate and split are much faster than re
+        text = text.translate(_ASCII_WORDS)
+        return (_ZEROS.sub("0", text) if "0" in text else text).split()
+    return _WORD.findall(_DIGITS.sub("0", text))
 
 
 _ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\d])")
