@@ -32,7 +32,8 @@ from seenpapers.text import title_key  # noqa: E402
 
 POSITIVE_KINDS = [
     "title_only", "title_unicode", "title_latex", "abstract_truncated", "abstract_rewrapped",
-    "abstract_edited", "versioned_id_retitled", "retitled_same_abstract", "reposted_new_id",
+    "abstract_edited", "versioned_id_retitled", "retitled_same_abstract", "retitled_reworded",
+    "reposted_new_id",
 ]
 NEGATIVE_KINDS = ["unrelated", "nearest_title", "series", "series_shared_abstract", "survey_topic",
                   "title_word_swapped", "abstract_partly_shared"]
@@ -154,6 +155,20 @@ def retitle(title: str, rng: random.Random) -> tuple[str, str]:
         options.append(("towards added", "Towards " + title[0].lower() + title[1:]))
     how, new = rng.choice(options)
     return new, how
+
+
+REWORDINGS = ["{} at Scale", "{} for Everyone", "{}: Methods and Results", "On {}", "{} Revisited",
+              "Learning {}", "{} with Weak Supervision", "Efficient {}", "{}: Lessons Learned"]
+
+
+def reword(title: str, rng: random.Random) -> str:
+    """A re-posted version's title written anew: some of its words kept, in order, in a
+    new phrase ("Towards Scalable SOAP Note Generation: ..." -> "SOAP Note Generation at Scale")."""
+    words = [w.strip(":,") for w in title.split() if w.lower().strip(":,") not in STOP]
+    if len(words) < 3:
+        return rng.choice(REWORDINGS).format(title)
+    keep = sorted(rng.sample(range(len(words)), max(2, round(len(words) * rng.uniform(0.4, 0.7)))))
+    return rng.choice(REWORDINGS).format(" ".join(words[i] for i in keep))
 
 
 # --- variants of an abstract --------------------------------------------------------------
@@ -330,6 +345,10 @@ def build(seed: int, per_kind: int) -> tuple[list[dict], list[dict]]:
                     new, how = retitle(t, rng)
                     abstract, treatment = any_abstract(a, rng, rng.choice(mine)["abstract"])
                     add(kind, split, 1, i, new, abstract, note=f"{how}; abstract {treatment}")
+                elif kind == "retitled_reworded":
+                    abstract, treatment = any_abstract(a, rng, rng.choice(mine)["abstract"])
+                    add(kind, split, 1, i, reword(t, rng), abstract, rng.choice([None, fresh_id()]),
+                        note=f"abstract {treatment}")
                 elif kind == "reposted_new_id":
                     abstract, treatment = any_abstract(a, rng, rng.choice(mine)["abstract"])
                     title = t if rng.random() < 0.5 else unicode_variant(t, rng)

@@ -77,7 +77,8 @@ def main(argv=None) -> None:
         v = min(max(v, 1e-9), 1 - 1e-9)
         return np.log(v / (1 - v))
 
-    threshold = float(1 / (1 + np.exp(-(logit(lowest_positive) + logit(highest_negative)) / 2)))
+    # (Never below one half: a link is made only when one work is the likelier reading.)
+    threshold = max(0.5, float(1 / (1 + np.exp(-(logit(lowest_positive) + logit(highest_negative)) / 2))))
     recall = float(y[p >= threshold].sum() / max(1, y.sum()))
     model = {
         "features": matcher.FEATURES,

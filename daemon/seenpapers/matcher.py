@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import zlib
 from dataclasses import dataclass
 from functools import cache
@@ -36,8 +35,9 @@ SHINGLE = 4  # words per abstract n-gram
 SAMPLE = 4  # keep the n-grams whose hash is 0 mod SAMPLE: the same ones in every copy
 STORED_FIRST = 6  # stored per paper: the first sampled n-grams (what a truncated copy keeps) ...
 STORED_LOWEST = 4  # ... and the lowest-hashed ones (what survives a dropped sentence)
+PROBE_FIRST, PROBE_LOWEST = 8, 6  # looked up per query: a few more, for an added sentence
 COMMON = 24  # an n-gram stored for more papers than this says nothing ("in this paper we")
-SHORT_PROBE = 8  # a query with fewer sampled n-grams than this is a short (truncated) abstract
+SHORT_PROBE = 8  # a query with fewer probes than this has a short (truncated) abstract
 CANDIDATES = 4  # best-voted abstract candidates per entry that are compared in full
 MIN_TITLE_ONLY = 24  # a title key shorter than this is too generic to link on by itself
 
@@ -48,6 +48,7 @@ _MASK = (1 << 62) - 1
 class Known:
     id: int
     abstract: str
+    title: str
 
 
 @dataclass
@@ -72,21 +73,21 @@ class Query:
 def find_paper(db: sqlite_utils.Database, arxiv_id: str | None, title_key: str) -> Known | None:
     """The known paper this (id, title key) is, or None."""
     if arxiv_id:
-        row = db.execute("SELECT id, abstract FROM papers WHERE arxiv_id = ?", [arxiv_id]).fetchone()
+        row = db.execute("SELECT id, abstract, title FROM papers WHERE arxiv_id = ?", [arxiv_id]).fetchone()
         if row is None and title_key:
             # The same title seen earlier without an id (a copied page) is this paper.
             row = db.execute(
-                "SELECT id, abstract FROM papers WHERE title_key = ? AND arxiv_id IS NULL"
+                "SELECT id, abstract, title FROM papers WHERE title_key = ? AND arxiv_id IS NULL"
                 " ORDER BY id LIMIT 1",
                 [title_key],
             ).fetchone()
     elif title_key:
         row = db.execute(
-            "SELECT id, abstract FROM papers WHERE title_key = ? ORDER BY id LIMIT 1", [title_key]
+            "SELECT id, abstract, title FROM papers WHERE title_key = ? ORDER BY id LIMIT 1", [title_key]
         ).fetchone()
     else:
         row = None
-    return Known(row[0], row[1] or "") if row else None
+    return Known(row[0], row[1] or "", row[2]) if row else None
 
 
 # --- abstract n-grams ---------------------------------------------------------------------
@@ -131,9 +132,9 @@ def stored_keys(hashes: np.ndarray, first: int = STORED_FIRST, lowest: int = STO
 
 
 def probe_keys(hashes: np.ndarray) -> list[int]:
-    """The n-grams a query looks up: twice as many as are stored, chosen the same way, so
+    """The n-grams a query looks up: a few more than are stored, chosen the same way, so
     they cover another copy's stored keys even when a sentence was added or dropped."""
-    return stored_keys(hashes, 2 * STORED_FIRST, 2 * STORED_LOWEST)
+    return stored_keys(hashes, PROBE_FIRST, PROBE_LOWEST)
 
 
 def fingerprint(hashes: np.ndarray) -> bytes:
@@ -142,9 +143,9 @@ def fingerprint(hashes: np.ndarray) -> bytes:
     return (hashes & _LOW32).astype("<u4").tobytes()
 
 
-def add_keys(db: sqlite_utils.Database, paper_id: int, abstract: str | np.ndarray) -> None:
-    """Store what finds and compares a paper: its keys and its fingerprint (from its
-    abstract, or the shingles already made of it). No abstract, nothing stored."""
+def add_keys(db: sqlite_utils.Database, paper_id: int, title: str, abstract: str | np.ndarray) -> None:
+    """Store what finds and compares a paper: its keys, its fingerprint (from its abstract,
+    or the shingles already made of it) and its title's words. No abstract, nothing stored."""
     hashes = shingles(abstract) if isinstance(abstract, str) else abstract
     if not len(hashes):
         return
@@ -152,7 +153,14 @@ def add_keys(db: sqlite_utils.Database, paper_id: int, abstract: str | np.ndarra
         "INSERT OR IGNORE INTO match_keys (key, paper_id) VALUES (?, ?)",
         [(key, paper_id) for key in stored_keys(hashes)],
     )
-    db.execute("INSERT OR REPLACE INTO match_shingles (paper_id, shingles) VALUES (?, ?)", [paper_id, fingerprint(hashes)])
+    db.execute(
+        "INSERT OR REPLACE INTO match_shingles (paper_id, shingles, title_parts) VALUES (?, ?, ?)",
+        [paper_id, fingerprint(hashes), _pack_parts(text.title_parts(title))],
+    )
+
+
+def _pack_parts(parts: list[list[str]]) -> str:
+    return "|".join(" ".join(part) for part in parts)  # words are letters and digits only
 
 
 _LOW32 = np.uint64(0xFFFFFFFF)
@@ -185,9 +193,9 @@ def _abstract_candidates(db, probes: list[list[int]], excluded: list[int | None]
             for pid in owners.get(key, ()):
                 if pid != exclude:
                     votes[pid] = votes.get(pid, 0) + 1
-        # One shared 4-gram is chance for a whole abstract (a copy shares most of its
+        # One shared 4-gram is chance for a whole abstract (a copy shares several of its
         # keys), but may be all a short truncated copy has.
-        least = 1 if len(keys) < SHORT_PROBE else 2  # (a short abstract has few keys in all)
+        least = 1 if len(keys) < SHORT_PROBE else 2
         ranked = sorted((pid for pid in votes if votes[pid] >= least), key=lambda pid: (-votes[pid], pid))
         answer.append(ranked[:CANDIDATES])
     return answer
@@ -213,9 +221,9 @@ class Side:
         return cls.stored(title, fingerprint(hashes), arxiv_id)
 
     @classmethod
-    def stored(cls, title: str, fingerprint: bytes | None, arxiv_id: str | None) -> "Side":
-        """A known paper's side, from its title and stored fingerprint."""
-        parts = [text.title_words(part) for part in _TITLE_PARTS.split(title)]
+    def stored(cls, title: str, fingerprint: bytes | None, arxiv_id: str | None, packed: str | None = None) -> "Side":
+        """A known paper's side, from its title (or its words as stored) and fingerprint."""
+        parts = [p.split() for p in packed.split("|")] if packed else text.title_parts(title)
         words = [w for part in parts for w in part]
         return cls(
             title_key="".join(words),
@@ -234,13 +242,11 @@ FEATURES = [
 
 
 def _numbers(words: list[str]) -> list[str]:
-    # What tells "X 2", "X 2020", "X II" and "X++" from X, in order ("3.0" is 3, 0).
-    return [w for w in words if w.isdigit() or w in _SERIES_WORDS or _VERSION.fullmatch(w)]
+    # What tells "X 2", "X 2020", "X II", "X v2" and "X++" from X, in order ("3.0" is 3, 0).
+    return [w for w in words if w.isdigit() or w in _SERIES_WORDS or (w[0] == "v" and w[1:].isdigit())]
 
 
 _SERIES_WORDS = {"ii", "iii", "iv", "vi", "vii", "viii", "plus", "pro", "max", "mini", "lite", "next", "version"}
-_VERSION = re.compile(r"v\d+")
-_TITLE_PARTS = re.compile(r":|\s[-\u2013\u2014]+\s")
 
 
 def _series_numbers(side: Side, other: Side) -> list[str]:
@@ -264,13 +270,13 @@ def pair_features(a: Side, b: Side) -> dict[str, float]:
     s_shared = len(s_a & s_b) if both else 0
     return {
         "title_same": float(a.title_key == b.title_key and bool(a.title_key)),
-        "title_jaccard": t_shared / max(1, len(tw_a | tw_b)),
+        "title_jaccard": t_shared / max(1, len(tw_a) + len(tw_b) - t_shared),
         "title_containment": t_shared / max(1, min(len(tw_a), len(tw_b))),
         "title_numbers_differ": float(_series_numbers(a, b) != _series_numbers(b, a)),
         "title_long": min(len(a.title_key), len(b.title_key)) / 60,
         "abstract_both": float(both),
         "abstract_containment": s_shared / min(len(s_a), len(s_b)) if both else 0.0,
-        "abstract_jaccard": s_shared / len(s_a | s_b) if both else 0.0,
+        "abstract_jaccard": s_shared / (len(s_a) + len(s_b) - s_shared) if both else 0.0,
         "abstract_length_ratio": min(len(s_a), len(s_b)) / max(len(s_a), len(s_b)) if both else 0.0,
         # A truncated copy's few n-grams are less evidence than a whole abstract's.
         "abstract_short": float(min(len(s_a), len(s_b)) < 40) if both else 0.0,
@@ -331,24 +337,26 @@ def candidate_pairs(db: sqlite_utils.Database, queries: list[Query]) -> list[tup
     (paper id, title, Side)."""
     hashes = [shingles(q.abstract) if q.hashes is None else q.hashes for q in queries]
     abstract_candidates = _abstract_candidates(db, [probe_keys(h) for h in hashes], [q.exclude for q in queries])
+    title_keys = [text.title_key(q.title) for q in queries]
+    same_title: dict[str, list[int]] = {}
+    for pid, key in db.execute(
+        "SELECT id, title_key FROM papers WHERE title_key IN (SELECT value FROM json_each(?)) ORDER BY id",
+        [json.dumps([k for k in title_keys if k])],
+    ):
+        same_title.setdefault(key, []).append(pid)
     candidates = []
-    for q, by_abstract in zip(queries, abstract_candidates):
-        by_title = [
-            pid for (pid,) in db.execute(
-                "SELECT id FROM papers WHERE title_key = ? AND id IS NOT ? LIMIT ?",
-                [text.title_key(q.title), q.exclude, CANDIDATES],
-            )
-        ] if q.title else []
+    for q, key, by_abstract in zip(queries, title_keys, abstract_candidates):
+        by_title = [pid for pid in same_title.get(key, ()) if pid != q.exclude][:CANDIDATES]
         candidates.append(list(dict.fromkeys(by_title + by_abstract)))
     wanted = sorted({pid for ids in candidates for pid in ids})
     papers = {}
     if wanted:
-        for pid, title, stored, arxiv_id in db.execute(
-            "SELECT p.id, p.title, s.shingles, p.arxiv_id FROM papers p LEFT JOIN match_shingles s ON s.paper_id = p.id"
-            " WHERE p.id IN (SELECT value FROM json_each(?))",
+        for pid, title, stored, packed, arxiv_id in db.execute(
+            "SELECT p.id, p.title, s.shingles, s.title_parts, p.arxiv_id FROM papers p"
+            " LEFT JOIN match_shingles s ON s.paper_id = p.id WHERE p.id IN (SELECT value FROM json_each(?))",
             [json.dumps(wanted)],
         ):
-            papers[pid] = (pid, title, Side.stored(title, stored, arxiv_id))
+            papers[pid] = (pid, title, Side.stored(title, stored, arxiv_id, packed))
     return [
         (Side.of(q.title, q.abstract, q.arxiv_id, hashes=h) if ids else None, [papers[pid] for pid in ids])
         for q, h, ids in zip(queries, hashes, candidates)

@@ -9,7 +9,8 @@ Tables (described for Datasette users in datasette_metadata.json):
 - reads      papers the person marked read
 - failures   files that could not be ingested, and why
 - match_keys a few abstract n-grams per paper: where the matcher finds near-duplicates
-- match_shingles all of a paper's abstract n-grams, packed: what the matcher compares
+- match_shingles all of a paper's abstract n-grams, packed, and its title's words: what
+             the matcher compares
 - papers_fts full-text search over papers (title, abstract), filled in batches from
              search_pending
 """
@@ -156,14 +157,15 @@ def m002_match_keys(db: sqlite_utils.Database):
         " PRIMARY KEY (key, paper_id)) WITHOUT ROWID"
     )
     db.execute("CREATE INDEX idx_match_keys_paper_id ON match_keys(paper_id)")
-    db.execute("CREATE TABLE match_shingles (paper_id INTEGER PRIMARY KEY REFERENCES papers(id), shingles BLOB NOT NULL)")
+    db.execute("CREATE TABLE match_shingles (paper_id INTEGER PRIMARY KEY REFERENCES papers(id),"
+               " shingles BLOB NOT NULL, title_parts TEXT NOT NULL)")
     db.execute("CREATE TRIGGER papers_match_keys_delete AFTER DELETE ON papers BEGIN"
                " DELETE FROM match_keys WHERE paper_id = old.id;"
                " DELETE FROM match_shingles WHERE paper_id = old.id; END")
     rows = db.execute("SELECT id, title, title_key, abstract FROM papers").fetchall()
     for pid, title, key, abstract in rows:
         if abstract:
-            matcher.add_keys(db, pid, abstract)
+            matcher.add_keys(db, pid, title, abstract)
         if text.title_key(title) != key:
             db.execute("UPDATE papers SET title_key = ? WHERE id = ?", [text.title_key(title), pid])
 

@@ -85,6 +85,15 @@ def title_words(title: str | None) -> list[str]:
     return [w for w in _NOT_ALNUM.split(_folded(title)) if w]
 
 
+_TITLE_PARTS = re.compile(r":|\s[-\u2010-\u2015\u2212]+\s")
+
+
+def title_parts(title: str | None) -> list[list[str]]:
+    """The words of each part of a title between colons and spaced dashes
+    ("SAMSA 2.0: Prompting ..." has two); all of them are its title_words."""
+    return [words for words in ([w for w in _NOT_ALNUM.split(part) if w] for part in _TITLE_PARTS.split(_folded(title))) if words]
+
+
 def _folded(title: str | None) -> str:
     if not title:
         return ""
