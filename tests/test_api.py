@@ -1,11 +1,12 @@
 """The HTTP API of a real daemon on a loopback port: answers, refusals and CORS."""
 
 import asyncio
+import json
 
 import aiohttp
 import pytest
 
-from .conftest import HF_API, Daemon
+from .conftest import FIXTURES, HF_API, Daemon
 
 EXTENSION = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
 
@@ -153,6 +154,26 @@ def test_a_posted_capture_lands_in_the_inbox_and_is_ingested(api):
     assert status == 202 and "/" not in body["name"] and body["name"].endswith(".txt")
     assert (api.inbox / body["name"]).read_text() == page
     api.wait_for(lambda: api.lookup("A Captured Paper About Capturing Pages")[0]["status"] == "seen", what="capture ingested")
+
+
+def test_a_retitled_copy_is_answered_as_a_duplicate_with_its_reason(api):
+    papers = json.loads((FIXTURES / "dedup" / "real-pairs.json").read_text(encoding="utf-8"))
+    original, copy = (next(p for p in papers if p["arxiv_id"] == i) for i in ("2503.23402", "2507.13739"))
+    day = [{"paper": {"id": original["arxiv_id"], "title": original["title"], "summary": original["abstract"]},
+            "title": original["title"]}]
+    status, _, _ = api.request("POST", "/api/v1/digests?name=day.json", raw=json.dumps(day).encode())
+    assert status == 202
+    api.wait_for(lambda: api.lookup(original["title"])[0]["status"] == "seen", what="the original ingested")
+    status, _, body = api.request("POST", "/api/v1/lookup", {"papers": [
+        {"title": copy["title"], "abstract": copy["abstract"], "url": f"https://arxiv.org/abs/{copy['arxiv_id']}v2"},
+        {"title": copy["title"]},  # a title alone is never enough
+    ]})
+    assert status == 200
+    duplicate, title_only = body["results"]
+    assert duplicate["status"] == "duplicate" and duplicate["paper_id"] is None
+    assert duplicate["duplicate_of"]["title"] == original["title"]
+    assert "same abstract" in duplicate["duplicate_of"]["reason"] and 0 < duplicate["duplicate_of"]["similarity"] <= 1
+    assert title_only["status"] == "new" and title_only["duplicate_of"] is None
 
 
 def test_captures_never_replace_a_file(api):

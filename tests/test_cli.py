@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from seenpapers.cli import cli
 
-from .conftest import HF_API, SEEDS
+from .conftest import FIXTURES, HF_API, SEEDS
 
 
 def run(*args):
@@ -60,6 +60,19 @@ def test_lookup_prints_a_table(data_dir):
     run("ingest", SEEDS)
     result = run("lookup", "Pointer Networks")
     assert result.exit_code == 0 and "seen" in result.output and "Pointer Networks" in result.output
+
+
+def test_lookup_with_an_abstract_names_the_paper_it_duplicates(data_dir, tmp_path):
+    papers = json.loads((FIXTURES / "dedup" / "real-pairs.json").read_text(encoding="utf-8"))
+    original, copy = (next(p for p in papers if p["arxiv_id"] == i) for i in ("2503.23402", "2507.13739"))
+    digest = tmp_path / "day.json"
+    digest.write_text(json.dumps([{"paper": {"id": original["arxiv_id"], "title": original["title"],
+                                             "summary": original["abstract"]}, "title": original["title"]}]))
+    run("ingest", digest)
+    result = CliRunner(env={"COLUMNS": "300"}).invoke(cli, ["lookup", "--abstract", copy["abstract"], copy["title"]])
+    assert "duplicate" in result.output and "Diffusion Meets Few-shot" in result.output
+    assert "same abstract" in result.output
+    assert run("lookup", "--abstract", "x", "one", "two").exit_code == 2
 
 
 def test_lookup_without_a_database_says_what_to_do(data_dir):

@@ -99,6 +99,15 @@ def test_two_papers_of_one_group_with_near_titles_stay_apart(db, tmp_path):
     assert ask(db, later["title"])["status"] == "new"
 
 
+def test_one_title_under_two_ids_is_told_apart_by_the_abstract(db, tmp_path):
+    first, second = REAL["2505.17997"], REAL["2506.03038"]
+    ingest_papers(db, tmp_path, first, second)
+    assert first["title"] == second["title"]
+    answer = ask(db, second["title"], second["abstract"][:400])
+    assert answer["status"] == "seen" and answer["paper_id"] == paper_id(db, "2506.03038")
+    assert ask(db, first["title"], first["abstract"])["paper_id"] == paper_id(db, "2505.17997")
+
+
 # --- variants of one real paper -----------------------------------------------------------
 
 BASE = REAL["2506.10328"]  # "Towards Scalable SOAP Note Generation: A Weakly Supervised Multimodal Framework"

@@ -85,14 +85,19 @@ def _print_summary(results: list[ingest.Result], seconds: float) -> None:
 @cli.command(name="lookup")
 @data_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
+@click.option("--abstract", help="The abstract of the (one) paper asked about: near-duplicates are found by it.")
 @click.argument("titles", nargs=-1, required=True)
-def lookup_command(data_dir, as_json, titles):
+def lookup_command(data_dir, as_json, abstract, titles):
     """Say whether papers are new, seen, read or duplicates: titles, arXiv ids or URLs."""
     data = _data_dir(data_dir)
     if not data.db_path.exists():
         raise click.ClickException(f"no database at {data.db_path}: ingest some digests first")
+    if abstract is not None and len(titles) != 1:
+        raise click.UsageError("--abstract goes with exactly one title")
     db = store.open_db(data.db_path, readonly=True)
     items = [_item(t) for t in titles]
+    if abstract is not None:
+        items[0]["abstract"] = abstract
     results = lookup.lookup(db, items)
     if as_json:
         click.echo(json.dumps({"results": results}, indent=2, ensure_ascii=False))
@@ -101,7 +106,8 @@ def lookup_command(data_dir, as_json, titles):
     for item, r in zip(items, results):
         title = r["title"] or item.get("title") or item.get("arxiv_id")
         if r["duplicate_of"]:
-            title += f"\n  duplicate of #{r['duplicate_of']['paper_id']} {r['duplicate_of']['title']}"
+            link = r["duplicate_of"]
+            title += f"\n  duplicate of #{link['paper_id']} {link['title']}\n  ({link['reason']}; similarity {link['similarity']:.2f})"
         table.add_row(r["status"], title, str(r["times_seen"]), r["first_seen"] or "", r["last_seen"] or "",
                       r["digests"][0]["name"] if r["digests"] else "")
     Console().print(table)

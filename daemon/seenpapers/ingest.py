@@ -91,7 +91,7 @@ def _commit(db, digest: ParsedDigest, *, sha256, name, path, size) -> Result:
     ).lastrowid
     result = Result(name, "ingested", entries=len(digest.entries))
     for position, entry in enumerate(digest.entries, 1):
-        known = matcher.find_paper(db, entry.arxiv_id, entry.title_key)
+        known = matcher.find_paper(db, entry.arxiv_id, entry.title_key, entry.abstract)
         if known is None:
             paper_id = _insert_paper(db, entry, now)
             result.new_papers += 1

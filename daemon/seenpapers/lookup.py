@@ -19,12 +19,13 @@ RECENT_DIGESTS = 5
 def lookup(db: sqlite_utils.Database, items: list[dict]) -> list[dict]:
     """One answer per item, in input order (see the HTTP contract in DESIGN.md)."""
     keyed = [_keys(item) for item in items]
-    found = [matcher.find_paper(db, arxiv_id, key) for _, arxiv_id, key in keyed]
+    abstracts = [text.unwrap(item.get("abstract"))[:MAX_ABSTRACT] for item in items]
+    found = [matcher.find_paper(db, arxiv_id, key, abstract) for (_, arxiv_id, key), abstract in zip(keyed, abstracts)]
     paper_ids = sorted({k.id for k in found if k})
     known = _known_papers(db, paper_ids)
     unknown = [i for i, (hit, (_, _, key)) in enumerate(zip(found, keyed)) if hit is None and key]
     duplicates = dict(zip(unknown, matcher.find_duplicates(db, [
-        matcher.Query(keyed[i][0], text.unwrap(items[i].get("abstract"))[:MAX_ABSTRACT], keyed[i][1]) for i in unknown
+        matcher.Query(keyed[i][0], abstracts[i], keyed[i][1]) for i in unknown
     ])))
     results = []
     for i, hit in enumerate(found):

@@ -38,7 +38,7 @@ STORED_LOWEST = 4  # ... and the lowest-hashed ones (what survives a dropped sen
 PROBE_FIRST, PROBE_LOWEST = 8, 6  # looked up per query: a few more, for an added sentence
 COMMON = 24  # an n-gram stored for more papers than this says nothing ("in this paper we")
 SHORT_PROBE = 8  # a query with fewer probes than this has a short (truncated) abstract
-CANDIDATES = 4  # best-voted abstract candidates per entry that are compared in full
+CANDIDATES = 3  # best-voted abstract candidates per entry that are compared in full
 MIN_TITLE_ONLY = 24  # a title key shorter than this is too generic to link on by itself
 
 _MASK = (1 << 62) - 1
@@ -70,8 +70,9 @@ class Query:
     hashes: np.ndarray | None = None  # shingles(abstract), when the caller has them already
 
 
-def find_paper(db: sqlite_utils.Database, arxiv_id: str | None, title_key: str) -> Known | None:
-    """The known paper this (id, title key) is, or None."""
+def find_paper(db: sqlite_utils.Database, arxiv_id: str | None, title_key: str, abstract: str = "") -> Known | None:
+    """The known paper this (id, title key) is, or None. When several known papers share
+    the title (one title re-posted under two ids), the abstract says which one it is."""
     if arxiv_id:
         row = db.execute("SELECT id, abstract, title FROM papers WHERE arxiv_id = ?", [arxiv_id]).fetchone()
         if row is None and title_key:
@@ -82,9 +83,13 @@ def find_paper(db: sqlite_utils.Database, arxiv_id: str | None, title_key: str) 
                 [title_key],
             ).fetchone()
     elif title_key:
-        row = db.execute(
-            "SELECT id, abstract, title FROM papers WHERE title_key = ? ORDER BY id LIMIT 1", [title_key]
-        ).fetchone()
+        rows = db.execute(
+            "SELECT id, abstract, title FROM papers WHERE title_key = ? ORDER BY id LIMIT 5", [title_key]
+        ).fetchall()
+        row = rows[0] if rows else None
+        if len(rows) > 1 and abstract:
+            mine = set(shingles(abstract).tolist())
+            row = max(rows, key=lambda r: len(mine.intersection(shingles(r[1] or "").tolist())))
     else:
         row = None
     return Known(row[0], row[1] or "", row[2]) if row else None
@@ -210,7 +215,7 @@ class Side:
 
     title_key: str
     title_words: set[str]
-    title_parts: list[list[str]]  # the words of each part between colons and dashes
+    numbered_parts: list[tuple[list[str], list[str]]]  # (words, numbers) of title parts with numbers
     shingles: set[int]
     arxiv_id: str | None
 
@@ -228,7 +233,7 @@ class Side:
         return cls(
             title_key="".join(words),
             title_words=set(words),
-            title_parts=parts,
+            numbered_parts=[(part, numbers) for part in parts if (numbers := _numbers(part))],
             shingles=set(np.frombuffer(fingerprint, dtype="<u4").tolist()) if fingerprint else set(),
             arxiv_id=arxiv_id,
         )
@@ -254,9 +259,8 @@ def _series_numbers(side: Side, other: Side) -> list[str]:
     other title lacks entirely ("SAMSA 2.0: ..." retitled "...") is a dropped name, not a
     version -- unless it is nothing but a version ("...: Version 2")."""
     found = []
-    for part in side.title_parts:
-        numbers = _numbers(part)
-        if numbers and (other.title_words.intersection(part) or len(numbers) == len(part)):
+    for part, numbers in side.numbered_parts:
+        if other.title_words.intersection(part) or len(numbers) == len(part):
             found.extend(numbers)
     return found
 
@@ -272,7 +276,8 @@ def pair_features(a: Side, b: Side) -> dict[str, float]:
         "title_same": float(a.title_key == b.title_key and bool(a.title_key)),
         "title_jaccard": t_shared / max(1, len(tw_a) + len(tw_b) - t_shared),
         "title_containment": t_shared / max(1, min(len(tw_a), len(tw_b))),
-        "title_numbers_differ": float(_series_numbers(a, b) != _series_numbers(b, a)),
+        "title_numbers_differ": float(bool(a.numbered_parts or b.numbered_parts)
+                                      and _series_numbers(a, b) != _series_numbers(b, a)),
         "title_long": min(len(a.title_key), len(b.title_key)) / 60,
         "abstract_both": float(both),
         "abstract_containment": s_shared / min(len(s_a), len(s_b)) if both else 0.0,
