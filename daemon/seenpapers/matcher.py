@@ -35,7 +35,7 @@ SHINGLE = 4  # words per abstract n-gram
 SAMPLE = 4  # keep the n-grams whose hash is 0 mod SAMPLE: the same ones in every copy
 STORED_FIRST = 6  # stored per paper: the first sampled n-grams (what a truncated copy keeps) ...
 STORED_LOWEST = 4  # ... and the lowest-hashed ones (what survives a dropped sentence)
-PROBE_FIRST, PROBE_LOWEST = 8, 6  # looked up per query: a few more, for an added sentence
+PROBE_FIRST, PROBE_LOWEST = 6, 4  # looked up per query: the same choice as stored
 COMMON = 24  # an n-gram stored for more papers than this says nothing ("in this paper we")
 SHORT_PROBE = 8  # a query with fewer probes than this has a short (truncated) abstract
 CANDIDATES = 3  # best-voted abstract candidates per entry that are compared in full
@@ -137,8 +137,9 @@ def stored_keys(hashes: np.ndarray, first: int = STORED_FIRST, lowest: int = STO
 
 
 def probe_keys(hashes: np.ndarray) -> list[int]:
-    """The n-grams a query looks up: a few more than are stored, chosen the same way, so
-    they cover another copy's stored keys even when a sentence was added or dropped."""
+    """The n-grams a query looks up, chosen as stored ones are: a copy's first ones are
+    the original's (unless a sentence was dropped at the start, when the lowest-hashed
+    ones still are)."""
     return stored_keys(hashes, PROBE_FIRST, PROBE_LOWEST)
 
 
