@@ -57,7 +57,6 @@ def zotero(known: list[dict], queries: list[dict]) -> list[str | None]:
 
 
 def minhash(known: list[dict], queries: list[dict]) -> list[str | None]:
-    import numpy as np
     from datasketch import MinHash, MinHashLSH
 
     def sketch(title: str, abstract: str | None) -> MinHash:
@@ -77,7 +76,6 @@ def minhash(known: list[dict], queries: list[dict]) -> list[str | None]:
         scored = [(m.jaccard(sketches[key]), key) for key in lsh.query(m)]
         best = max(scored, default=(0.0, None))
         answers.append(best[1] if best[0] >= 0.5 else None)
-    del np
     return answers
 
 

@@ -158,6 +158,8 @@ NOT_THE_SAME = {
     "one word swapped, another abstract": ("Towards Scalable Radiology Note Generation: A Weakly Supervised Multimodal Framework",
                                            REAL["2509.19402"]["abstract"]),
     "a survey of another topic": ("A Survey of Weakly Supervised Multimodal Frameworks", None),
+    "near title, another abstract": ("Scalable SOAP Note Generation Towards Weak Supervision", REAL["2509.19402"]["abstract"]),
+    "a short abstract quoted in another title's": ("Cluster Automata", SENTENCES[0] + "."),
     "the first sentences shared, then another abstract": (
         "Clinical Notes from Conversations", ". ".join(SENTENCES[:2]) + ". " + REAL["2406.08085"]["abstract"]),
 }

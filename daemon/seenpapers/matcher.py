@@ -308,7 +308,13 @@ def ruled_out(features: dict[str, float]) -> bool:
     # reuses its abstract. (The same arXiv id never gets here: that is one paper.)
     if features["title_numbers_differ"]:
         return True
-    # A short title alone ("Introduction") is no evidence: ask the abstract to agree too.
+    if not features["title_same"]:
+        # Another title: the abstracts must mostly agree ("Progressive Limb-Aware Virtual
+        # Try-On" and "Limb-Aware Virtual Try-On Network with ..." share a title, not a
+        # work), and the titles must share a word (a short abstract quoted inside an
+        # unrelated one is not its paper).
+        return features["abstract_containment"] < 0.5 or features["title_jaccard"] == 0
+    # The same title under another id: a short title ("Introduction") is no evidence.
     return features["abstract_containment"] < 0.5 and features["title_long"] * 60 < MIN_TITLE_ONLY
 
 
