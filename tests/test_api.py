@@ -2,6 +2,8 @@
 
 import asyncio
 import json
+import socket
+import time
 
 import aiohttp
 import pytest
@@ -174,6 +176,23 @@ def test_a_retitled_copy_is_answered_as_a_duplicate_with_its_reason(api):
     assert duplicate["duplicate_of"]["title"] == original["title"]
     assert "same abstract" in duplicate["duplicate_of"]["reason"] and 0 < duplicate["duplicate_of"]["similarity"] <= 1
     assert title_only["status"] == "new" and title_only["duplicate_of"] is None
+
+
+def test_a_lookup_body_that_arrives_in_pieces_is_read_whole(api):
+    # 50 papers with abstracts are some 80 kB: more than one read of the socket.
+    papers = [{"title": f"Paper {n}", "abstract": "word " * 300} for n in range(50)]
+    body = json.dumps({"papers": papers}).encode()
+    head = (f"POST /api/v1/lookup HTTP/1.1\r\nHost: 127.0.0.1:{api.port}\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {api.token}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", api.port), timeout=10) as conn:
+        conn.sendall(head + body[:1000])
+        time.sleep(0.3)
+        conn.sendall(body[1000:])
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
+    assert len(json.loads(answer.split(b"\r\n\r\n", 1)[1])["results"]) == 50
 
 
 def test_captures_never_replace_a_file(api):

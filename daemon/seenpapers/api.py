@@ -170,9 +170,15 @@ async def _json_body(request: web.Request) -> dict:
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
     if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
         raise ApiError(413, "too_large", f"JSON body over {MAX_JSON_BYTES:,} bytes")
-    raw = await request.content.read(MAX_JSON_BYTES + 1)
-    if len(raw) > MAX_JSON_BYTES:
-        raise ApiError(413, "too_large", f"JSON body over {MAX_JSON_BYTES:,} bytes")
+    # Read to the end (content.read(n) returns what has arrived so far, which for a body
+    # larger than one TCP read -- 50 papers with abstracts -- is only its start).
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > MAX_JSON_BYTES:
+            raise ApiError(413, "too_large", f"JSON body over {MAX_JSON_BYTES:,} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError) as e:
