@@ -97,7 +97,8 @@ def _commit(db, digest: ParsedDigest, *, sha256, name, path, size) -> Result:
             result.new_papers += 1
             hashes = matcher.shingles(entry.abstract)
             duplicate = matcher.find_duplicates(
-                db, [matcher.Query(entry.title, entry.abstract, entry.arxiv_id, exclude=paper_id, hashes=hashes)]
+                db, [matcher.Query(entry.title, entry.abstract, entry.arxiv_id, exclude=paper_id, hashes=hashes,
+                                   title_key=entry.title_key)]
             )[0]
             if duplicate is not None:
                 db.execute(

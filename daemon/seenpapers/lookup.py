@@ -25,7 +25,7 @@ def lookup(db: sqlite_utils.Database, items: list[dict]) -> list[dict]:
     known = _known_papers(db, paper_ids)
     unknown = [i for i, (hit, (_, _, key)) in enumerate(zip(found, keyed)) if hit is None and key]
     duplicates = dict(zip(unknown, matcher.find_duplicates(db, [
-        matcher.Query(keyed[i][0], abstracts[i], keyed[i][1]) for i in unknown
+        matcher.Query(keyed[i][0], abstracts[i], keyed[i][1], title_key=keyed[i][2]) for i in unknown
     ])))
     results = []
     for i, hit in enumerate(found):

@@ -68,6 +68,7 @@ class Query:
     arxiv_id: str | None = None
     exclude: int | None = None  # its own paper id, at ingest
     hashes: np.ndarray | None = None  # shingles(abstract), when the caller has them already
+    title_key: str | None = None  # text.title_key(title), likewise
 
 
 def find_paper(db: sqlite_utils.Database, arxiv_id: str | None, title_key: str, abstract: str = "") -> Known | None:
@@ -349,7 +350,7 @@ def candidate_pairs(db: sqlite_utils.Database, queries: list[Query]) -> list[tup
     (paper id, title, Side)."""
     hashes = [shingles(q.abstract) if q.hashes is None else q.hashes for q in queries]
     abstract_candidates = _abstract_candidates(db, [probe_keys(h) for h in hashes], [q.exclude for q in queries])
-    title_keys = [text.title_key(q.title) for q in queries]
+    title_keys = [text.title_key(q.title) if q.title_key is None else q.title_key for q in queries]
     same_title: dict[str, list[int]] = {}
     for pid, key in db.execute(
         "SELECT id, title_key FROM papers WHERE title_key IN (SELECT value FROM json_each(?)) ORDER BY id",
