@@ -9,12 +9,13 @@ an edited abstract. Three steps, none of which compares against every paper:
 1. candidates: papers under the same title key, and papers that share rare word 4-grams of
    the abstract. Each paper stores a few of its 4-grams (``match_keys``, filled at ingest,
    so nothing is rebuilt at start) and a fingerprint of all of them (``match_shingles``);
-   a query probes twice as many of its own, in one statement.
+   a query looks up the same few of its own, for a whole request in one statement.
 2. features of each (entry, candidate) pair: title and abstract overlap, containment for a
    truncated abstract, numbers in the titles, the two ids (``pair_features``).
-3. a decision by a logistic model trained by ``scripts/train-dedup`` on a labelled set of
-   real papers and shipped as ``dedup_model.json``; a link is made only above its threshold,
-   because a wrong "duplicate" hides a new paper.
+3. a decision: fixed rules first (``ruled_out``: "X 2" is not X), then a logistic model
+   trained by ``scripts/train-dedup`` on a labelled set of real papers and shipped as
+   ``dedup_model.json``; a link is made only above its threshold, because a wrong
+   "duplicate" hides a new paper.
 """
 
 from __future__ import annotations
@@ -35,14 +36,10 @@ SHINGLE = 4  # words per abstract n-gram
 SAMPLE = 4  # keep the n-grams whose hash is 0 mod SAMPLE: the same ones in every copy
 STORED_FIRST = 6  # stored per paper: the first sampled n-grams (what a truncated copy keeps) ...
 STORED_LOWEST = 4  # ... and the lowest-hashed ones (what survives a dropped sentence)
-PROBE_FIRST, PROBE_LOWEST = 6, 4  # looked up per query: the same choice as stored
 COMMON = 24  # an n-gram stored for more papers than this says nothing ("in this paper we")
 SHORT_PROBE = 8  # a query with fewer probes than this has a short (truncated) abstract
 CANDIDATES = 3  # best-voted abstract candidates per entry that are compared in full
 MIN_TITLE_ONLY = 24  # a title key shorter than this is too generic to link on by itself
-
-_MASK = (1 << 62) - 1
-
 
 @dataclass
 class Known:
@@ -128,20 +125,15 @@ def sampled(hashes: np.ndarray) -> list[int]:
     return hashes[hashes % np.uint64(SAMPLE) == 0].tolist()
 
 
-def stored_keys(hashes: np.ndarray, first: int = STORED_FIRST, lowest: int = STORED_LOWEST) -> list[int]:
-    """The few n-grams stored for a paper (match_keys): enough that a truncated, re-wrapped
-    or edited copy shares some of them, few enough to keep the index small."""
+def stored_keys(hashes: np.ndarray) -> list[int]:
+    """The few n-grams stored for a paper (match_keys), and looked up for a query: enough
+    that a truncated, re-wrapped or edited copy shares some of them (its first ones are
+    the original's, unless a sentence was dropped at the start, when the lowest-hashed ones
+    still are), few enough to keep the index small."""
     keys = sampled(hashes)
-    chosen = dict.fromkeys(keys[:first])
-    chosen.update(dict.fromkeys(sorted(keys)[:lowest]))
+    chosen = dict.fromkeys(keys[:STORED_FIRST])
+    chosen.update(dict.fromkeys(sorted(keys)[:STORED_LOWEST]))
     return list(chosen)
-
-
-def probe_keys(hashes: np.ndarray) -> list[int]:
-    """The n-grams a query looks up, chosen as stored ones are: a copy's first ones are
-    the original's (unless a sentence was dropped at the start, when the lowest-hashed
-    ones still are)."""
-    return stored_keys(hashes, PROBE_FIRST, PROBE_LOWEST)
 
 
 def fingerprint(hashes: np.ndarray) -> bytes:
@@ -349,7 +341,7 @@ def candidate_pairs(db: sqlite_utils.Database, queries: list[Query]) -> list[tup
     """For each query, its own Side (None when it has no candidates) and its candidates as
     (paper id, title, Side)."""
     hashes = [shingles(q.abstract) if q.hashes is None else q.hashes for q in queries]
-    abstract_candidates = _abstract_candidates(db, [probe_keys(h) for h in hashes], [q.exclude for q in queries])
+    abstract_candidates = _abstract_candidates(db, [stored_keys(h) for h in hashes], [q.exclude for q in queries])
     title_keys = [text.title_key(q.title) if q.title_key is None else q.title_key for q in queries]
     same_title: dict[str, list[int]] = {}
     for pid, key in db.execute(
@@ -388,9 +380,3 @@ def find_duplicates(db: sqlite_utils.Database, queries: list[Query]) -> list[Dup
                 best = Duplicate(pid, title, p, reason(features))
         answers.append(best)
     return answers
-
-
-def find_duplicate(db: sqlite_utils.Database, title: str, abstract: str, arxiv_id: str | None = None,
-                   exclude: int | None = None) -> Duplicate | None:
-    """The known paper this entry is another record of, or None."""
-    return find_duplicates(db, [Query(title, abstract or "", arxiv_id, exclude)])[0]
