@@ -96,3 +96,10 @@ def test_words_of_ascii_text_take_the_same_path_as_any_text(s):
     # The fast path (ASCII) and the general one must agree, or a curly quote in one copy
     # of an abstract would change all its words.
     assert words(s + " é") == words(s) + ["é"]
+
+
+@given(st.text(max_size=300))
+@example("foo\x0bbar\u200bbaz\n\nqux 12\x7f3")
+def test_words_do_not_care_whether_an_abstract_was_unwrapped(s):
+    # Lookups hash the abstract as sent; ingest hashes the unwrapped one: the same words.
+    assert words(unwrap(s)) == words(s)

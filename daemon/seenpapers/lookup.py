@@ -19,7 +19,8 @@ RECENT_DIGESTS = 5
 def lookup(db: sqlite_utils.Database, items: list[dict]) -> list[dict]:
     """One answer per item, in input order (see the HTTP contract in DESIGN.md)."""
     keyed = [_keys(item) for item in items]
-    abstracts = [text.unwrap(item.get("abstract"))[:MAX_ABSTRACT] for item in items]
+    # As sent: the matcher's words are the same as of the unwrapped text (text.words).
+    abstracts = [(item.get("abstract") or "")[:MAX_ABSTRACT] for item in items]
     found = [matcher.find_paper(db, arxiv_id, key, abstract) for (_, arxiv_id, key), abstract in zip(keyed, abstracts)]
     paper_ids = sorted({k.id for k in found if k})
     known = _known_papers(db, paper_ids)

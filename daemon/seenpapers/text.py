@@ -113,20 +113,25 @@ def _folded(title: str | None) -> str:
 _WORD = re.compile(r"[^\W_]+")
 _DIGITS = re.compile(r"\d+")
 _ZEROS = re.compile(r"0+")
-_ASCII_WORDS = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()} | {d: "0" for d in "0123456789"})
+_ASCII_WORDS = str.maketrans(
+    {c: " " for c in map(chr, range(128)) if not c.isalnum()}
+    | {d: "0" for d in "0123456789"}
+    | {c: None for c in map(chr, range(128)) if _CONTROL.match(c)}  # as clean() drops them
+)
 
 
 def words(text: str | None) -> list[str]:
     """Lower-case words of running text, every run of digits spelt "0": what abstracts
     are compared on, so a re-wrapped or re-punctuated abstract, or one with a number
-    changed, has the same words."""
+    changed, has the same words (and words(unwrap(t)) == words(t))."""
     if not text:
         return []
     text = text.casefold()
-    if text.isascii():  # most abstracts: str.translate and split are much faster than re
-        text = text.translate(_ASCII_WORDS)
-        return (_ZEROS.sub("0", text) if "0" in text else text).split()
-    return _WORD.findall(_DIGITS.sub("0", text))
+    if not text.isascii():
+        return _WORD.findall(_DIGITS.sub("0", _CONTROL.sub("", text)))
+    # Most abstracts: str.translate and split are much faster than re.
+    text = text.translate(_ASCII_WORDS)
+    return (_ZEROS.sub("0", text) if "0" in text else text).split()
 
 
 _ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\d])")
