@@ -107,14 +107,14 @@ def _commit(db, digest: ParsedDigest, *, sha256, name, path, size) -> Result:
                     [paper_id, duplicate.paper_id, duplicate.similarity, duplicate.reason, now],
                 )
                 result.duplicates += 1
-            matcher.add_keys(db, paper_id, entry.title, hashes)
+            matcher.index_paper(db, paper_id, entry.title, hashes)
             shown_abstract = None
         else:
             paper_id = known.id
             result.seen_again += 1
             _fill_in(db, paper_id, entry)
             if entry.abstract and not known.abstract:
-                matcher.add_keys(db, paper_id, known.title, entry.abstract)
+                matcher.index_paper(db, paper_id, known.title, entry.abstract)
             # Keep the abstract as shown only when it differs: an edited abstract is evidence.
             shown_abstract = entry.abstract if entry.abstract and known.abstract and entry.abstract != known.abstract else None
         db.execute(

@@ -142,7 +142,7 @@ def fingerprint(hashes: np.ndarray) -> bytes:
     return (hashes & _LOW32).astype("<u4").tobytes()
 
 
-def add_keys(db: sqlite_utils.Database, paper_id: int, title: str, abstract: str | np.ndarray) -> None:
+def index_paper(db: sqlite_utils.Database, paper_id: int, title: str, abstract: str | np.ndarray) -> None:
     """Store what finds and compares a paper: its keys, its fingerprint (from its abstract,
     or the shingles already made of it) and its title's words. No abstract, nothing stored."""
     hashes = shingles(abstract) if isinstance(abstract, str) else abstract

@@ -165,7 +165,7 @@ def m002_match_keys(db: sqlite_utils.Database):
     rows = db.execute("SELECT id, title, title_key, abstract FROM papers").fetchall()
     for pid, title, key, abstract in rows:
         if abstract:
-            matcher.add_keys(db, pid, title, abstract)
+            matcher.index_paper(db, pid, title, abstract)
         if text.title_key(title) != key:
             db.execute("UPDATE papers SET title_key = ? WHERE id = ?", [text.title_key(title), pid])
 
