@@ -86,8 +86,13 @@ def find_paper(db: sqlite_utils.Database, arxiv_id: str | None, title_key: str, 
         ).fetchall()
         row = rows[0] if rows else None
         if len(rows) > 1 and abstract:
-            mine = set(shingles(abstract).tolist())
-            row = max(rows, key=lambda r: len(mine.intersection(shingles(r[1] or "").tolist())))
+            # Compare on the stored fingerprints (match_shingles), not by re-hashing abstracts.
+            mine = Side.of("", abstract, None).shingles
+            stored = dict(db.execute(
+                "SELECT paper_id, shingles FROM match_shingles WHERE paper_id IN (SELECT value FROM json_each(?))",
+                [json.dumps([r[0] for r in rows])],
+            ).fetchall())
+            row = max(rows, key=lambda r: len(mine.intersection(_unpack(stored.get(r[0])))))
     else:
         row = None
     return Known(row[0], row[1] or "", row[2]) if row else None
@@ -158,6 +163,10 @@ def index_paper(db: sqlite_utils.Database, paper_id: int, title: str, abstract: 
     )
 
 
+def _unpack(fingerprint: bytes | None) -> set[int]:
+    return set(np.frombuffer(fingerprint, dtype="<u4").tolist()) if fingerprint else set()
+
+
 def _pack_parts(parts: list[list[str]]) -> str:
     return "|".join(" ".join(part) for part in parts)  # words are letters and digits only
 
@@ -217,7 +226,9 @@ class Side:
     def of(cls, title: str, abstract: str, arxiv_id: str | None, hashes: np.ndarray | None = None) -> "Side":
         """A query's side, from its text (or the shingles already made of its abstract)."""
         hashes = shingles(abstract) if hashes is None else hashes
-        return cls.stored(title, fingerprint(hashes), arxiv_id)
+        side = cls.stored(title, None, arxiv_id)
+        side.shingles = set((hashes & _LOW32).tolist())  # what fingerprint() stores, unpacked
+        return side
 
     @classmethod
     def stored(cls, title: str, fingerprint: bytes | None, arxiv_id: str | None, packed: str | None = None) -> "Side":
@@ -228,7 +239,7 @@ class Side:
             title_key="".join(words),
             title_words=set(words),
             numbered_parts=[(part, numbers) for part in parts if (numbers := _numbers(part))],
-            shingles=set(np.frombuffer(fingerprint, dtype="<u4").tolist()) if fingerprint else set(),
+            shingles=_unpack(fingerprint),
             arxiv_id=arxiv_id,
         )
 
