@@ -13,6 +13,8 @@ Tables (described for Datasette users in datasette_metadata.json):
              the matcher compares
 - papers_fts full-text search over papers (title, abstract), filled in batches from
              search_pending
+Views, for Datasette (m003): paper_history (a paper's whole story in one row) and
+digest_history (each digest's new and seen-again papers).
 """
 
 from __future__ import annotations
@@ -168,6 +170,80 @@ def m002_match_keys(db: sqlite_utils.Database):
             matcher.index_paper(db, pid, title, abstract)
         if text.title_key(title) != key:
             db.execute("UPDATE papers SET title_key = ? WHERE id = ?", [text.title_key(title), pid])
+
+
+# The address of a paper on Hugging Face and on arXiv: its page when its arXiv id is known,
+# else a title search (the few characters that break a query string escaped; SQLite has no
+# URL encoding). Datasette links any cell that holds a URL, so views need no plugin.
+_QUERY_TITLE = ("replace(replace(replace(replace(replace(p.title, '%', '%25'), '&', '%26'), '#', '%23'),"
+                " '+', '%2B'), ' ', '+')")
+
+
+# Per-paper columns are correlated subqueries, not a join on one big GROUP BY: a page of
+# rows, a row, a count or a status facet then reads only the papers it shows (at 100k papers
+# ~5 ms instead of ~300 ms); sorting or faceting on a date column still reads every sighting.
+_SEEN_IN = "sightings s JOIN digests d ON d.id = s.digest_id WHERE s.paper_id = p.id"
+
+
+@migrations()
+def m003_history_views(db: sqlite_utils.Database):
+    """Views for Datasette (see datasette_metadata.json):
+
+    - paper_history   one row per paper: status, times seen, first and last seen (digest
+                      dates), the month first seen, when read, what it duplicates, links
+    - digest_history  one row per digest: papers shown, how many were new and how many
+                      seen again (a paper is new in the first digest that showed it, by
+                      digest date, then ingest order, then position)
+    """
+    db.executescript(
+        f"""
+        CREATE VIEW paper_history AS
+        SELECT
+          p.id AS paper_id,
+          p.title,
+          CASE WHEN r.paper_id IS NOT NULL THEN 'read'
+               WHEN EXISTS (SELECT 1 FROM duplicates x WHERE x.paper_id = p.id) THEN 'duplicate'
+               ELSE 'seen' END AS status,
+          (SELECT count(*) FROM sightings s WHERE s.paper_id = p.id) AS times_seen,
+          (SELECT count(DISTINCT s.digest_id) FROM sightings s WHERE s.paper_id = p.id) AS digests,
+          (SELECT min(d.date) FROM {_SEEN_IN}) AS first_seen,
+          (SELECT max(d.date) FROM {_SEEN_IN}) AS last_seen,
+          (SELECT substr(min(d.date), 1, 7) FROM {_SEEN_IN}) AS month_first_seen,
+          r.read_at,
+          (SELECT x.duplicate_of FROM duplicates x WHERE x.paper_id = p.id
+           ORDER BY x.similarity DESC LIMIT 1) AS duplicate_of,
+          p.arxiv_id,
+          p.published,
+          CASE WHEN p.arxiv_id IS NOT NULL THEN 'https://huggingface.co/papers/' || p.arxiv_id
+               ELSE 'https://huggingface.co/papers?q=' || {_QUERY_TITLE} END AS hf_url,
+          CASE WHEN p.arxiv_id IS NOT NULL THEN 'https://arxiv.org/abs/' || p.arxiv_id
+               ELSE 'https://arxiv.org/search/?searchtype=title&query=' || {_QUERY_TITLE} END AS arxiv_url
+        FROM papers p
+        LEFT JOIN reads r ON r.paper_id = p.id;
+
+        -- Read whole (charts, a canned query), so each paper's sightings are numbered once
+        -- over the table (a window) rather than per digest: ~0.5 s at 150k sightings.
+        CREATE VIEW digest_history AS
+        WITH ranked AS (
+          SELECT s.digest_id, s.paper_id,
+                 row_number() OVER (PARTITION BY s.paper_id ORDER BY d.date, d.id, s.position) AS nth
+          FROM sightings s JOIN digests d ON d.id = s.digest_id
+        )
+        SELECT
+          d.id AS digest_id,
+          d.date,
+          substr(d.date, 1, 7) AS month,
+          d.name,
+          d.format,
+          count(r.paper_id) AS papers,
+          coalesce(sum(r.nth = 1), 0) AS new_papers,
+          coalesce(sum(r.nth > 1), 0) AS seen_again,
+          coalesce(sum(r.nth = 1 AND r.paper_id IN (SELECT paper_id FROM duplicates)), 0) AS duplicates,
+          d.ingested_at
+        FROM digests d LEFT JOIN ranked r ON r.digest_id = d.id
+        GROUP BY d.id;
+        """
+    )
 
 
 def update_search_index(db: sqlite_utils.Database) -> int:
