@@ -216,6 +216,24 @@ def test_an_older_database_gets_keys_and_new_title_keys_when_opened(tmp_path):
     assert ask(db, "Weakly Supervised SOAP Notes", ABSTRACT)["status"] == "duplicate"
 
 
+def test_keys_made_by_an_older_hashing_are_made_again_when_opened(tmp_path):
+    path = tmp_path / "old.db"
+    db = store.open_db(path)
+    pid = db.execute(
+        "INSERT INTO papers (arxiv_id, title, title_key, abstract, first_ingested_at)"
+        " VALUES ('2506.10328', 'LLM Notes', 'llmnotes', ?, '2025-01-01T00:00:00Z')",
+        [ABSTRACT],
+    ).lastrowid
+    db.execute("INSERT INTO match_keys (key, paper_id) VALUES (12345, ?)", [pid])  # an old key
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm004_rehash_abstracts'")
+    db.conn.commit()
+    db.close()
+    db = store.open_db(path)
+    keys = [k for (k,) in db.execute("SELECT key FROM match_keys WHERE paper_id = ?", [pid])]
+    assert sorted(keys) == sorted(matcher.stored_keys(matcher.shingles(ABSTRACT)))
+    assert ask(db, "Weakly Supervised SOAP Notes", ABSTRACT)["status"] == "duplicate"
+
+
 # --- the labelled set ---------------------------------------------------------------------
 
 

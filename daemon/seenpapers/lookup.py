@@ -21,7 +21,7 @@ def lookup(db: sqlite_utils.Database, items: list[dict]) -> list[dict]:
     keyed = [_keys(item) for item in items]
     # As sent: the matcher's words are the same as of the unwrapped text (text.words).
     abstracts = [(item.get("abstract") or "")[:MAX_ABSTRACT] for item in items]
-    found = [matcher.find_paper(db, arxiv_id, key, abstract) for (_, arxiv_id, key), abstract in zip(keyed, abstracts)]
+    found = matcher.find_papers(db, [(arxiv_id, key, abstract) for (_, arxiv_id, key), abstract in zip(keyed, abstracts)])
     paper_ids = sorted({k.id for k in found if k})
     known = _known_papers(db, paper_ids)
     unknown = [i for i, (hit, (_, _, key)) in enumerate(zip(found, keyed)) if hit is None and key]

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import math
-import zlib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -71,63 +70,125 @@ class Query:
 def find_paper(db: sqlite_utils.Database, arxiv_id: str | None, title_key: str, abstract: str = "") -> Known | None:
     """The known paper this (id, title key) is, or None. When several known papers share
     the title (one title re-posted under two ids), the abstract says which one it is."""
-    if arxiv_id:
-        row = db.execute("SELECT id, abstract, title FROM papers WHERE arxiv_id = ?", [arxiv_id]).fetchone()
-        if row is None and title_key:
+    return find_papers(db, [(arxiv_id, title_key, abstract)])[0]
+
+
+def find_papers(db: sqlite_utils.Database, entries: list[tuple[str | None, str, str]]) -> list[Known | None]:
+    """find_paper for many (arXiv id, title key, abstract) at once, in three statements."""
+    by_id = {row[3]: row for row in db.execute(
+        "SELECT id, title, title_key, arxiv_id FROM papers WHERE arxiv_id IN (SELECT value FROM json_each(?))",
+        [json.dumps([arxiv_id for arxiv_id, _, _ in entries if arxiv_id])],
+    )}
+    # Per title, its first 5 papers and its first without an id (a copied page's).
+    by_key: dict[str, list[tuple]] = {}
+    for row in db.execute(
+        "SELECT id, title, title_key, arxiv_id FROM (SELECT id, title, title_key, arxiv_id,"
+        " row_number() OVER (PARTITION BY title_key ORDER BY id) AS n,"
+        " row_number() OVER (PARTITION BY title_key, arxiv_id IS NULL ORDER BY id) AS m"
+        " FROM papers WHERE title_key IN (SELECT value FROM json_each(?)))"
+        " WHERE n <= 5 OR (arxiv_id IS NULL AND m = 1) ORDER BY id",
+        [json.dumps([key for _, key, _ in entries if key])],
+    ):
+        by_key.setdefault(row[2], []).append(row)
+    found = []
+    for arxiv_id, key, abstract in entries:
+        if arxiv_id:
             # The same title seen earlier without an id (a copied page) is this paper.
-            row = db.execute(
-                "SELECT id, abstract, title FROM papers WHERE title_key = ? AND arxiv_id IS NULL"
-                " ORDER BY id LIMIT 1",
-                [title_key],
-            ).fetchone()
-    elif title_key:
-        rows = db.execute(
-            "SELECT id, abstract, title FROM papers WHERE title_key = ? ORDER BY id LIMIT 5", [title_key]
-        ).fetchall()
-        row = rows[0] if rows else None
-        if len(rows) > 1 and abstract:
-            # Compare on the stored fingerprints (match_shingles), not by re-hashing abstracts.
-            mine = Side.of("", abstract, None).shingles
-            stored = dict(db.execute(
-                "SELECT paper_id, shingles FROM match_shingles WHERE paper_id IN (SELECT value FROM json_each(?))",
-                [json.dumps([r[0] for r in rows])],
-            ).fetchall())
-            row = max(rows, key=lambda r: len(mine.intersection(_unpack(stored.get(r[0])))))
-    else:
-        row = None
-    return Known(row[0], row[1] or "", row[2]) if row else None
+            row = by_id.get(arxiv_id) or next((r for r in by_key.get(key, ()) if r[3] is None), None)
+        else:
+            rows = by_key.get(key, [])[:5]
+            row = rows[0] if rows else None
+            if len(rows) > 1 and abstract:
+                row = _closest(db, rows, abstract)
+        found.append(row)
+    abstracts = dict(db.execute(
+        "SELECT id, abstract FROM papers WHERE id IN (SELECT value FROM json_each(?))",
+        [json.dumps([row[0] for row in found if row])],
+    ).fetchall()) if any(found) else {}
+    return [Known(row[0], abstracts.get(row[0]) or "", row[1]) if row else None for row in found]
+
+
+def _closest(db: sqlite_utils.Database, rows: list[tuple], abstract: str) -> tuple:
+    """Of papers under one title, the one whose stored fingerprint shares most of abstract."""
+    mine = Side.of("", abstract, None).shingles
+    stored = dict(db.execute(
+        "SELECT paper_id, shingles FROM match_shingles WHERE paper_id IN (SELECT value FROM json_each(?))",
+        [json.dumps([r[0] for r in rows])],
+    ).fetchall())
+    return max(rows, key=lambda r: len(mine.intersection(_unpack(stored.get(r[0])))))
 
 
 # --- abstract n-grams ---------------------------------------------------------------------
 
 
-_word_hashes: dict[str, int] = {}  # words repeat: hash each once (cleared when it grows)
-_MIX = [np.uint64(m) for m in (0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5)]
-
-
 def shingles(abstract: str) -> np.ndarray:
     """Hashes of the abstract's word 4-grams, in text order (numbers count as one word).
     Stable across processes and machines: match_keys stores some of them."""
-    words = text.words(abstract)
-    if len(words) < SHINGLE:
-        return np.zeros(0, dtype=np.uint64)
-    cache = _word_hashes
-    if len(cache) > 1 << 19:
-        cache.clear()
-    hashes = list(map(cache.get, words))
-    if None in hashes:
-        for i, w in enumerate(words):
-            if hashes[i] is None:
-                hashes[i] = cache[w] = zlib.crc32(w.encode())
-    word = np.array(hashes, dtype=np.uint64)
-    n = len(word) - SHINGLE + 1
-    h = word[:n] * _MIX[0] + word[1:n + 1] * _MIX[1] + word[2:n + 2] * _MIX[2] + word[3:n + 3] * _MIX[3]
-    return (h ^ (h >> np.uint64(31))) >> np.uint64(2)  # 62 bits: a SQLite integer
+    return shingles_of([abstract])[0]
 
 
-def sampled(hashes: np.ndarray) -> list[int]:
-    """The n-grams that are looked up and stored: the same ones in every copy of a text."""
-    return hashes[hashes % np.uint64(SAMPLE) == 0].tolist()
+def shingles_of(abstracts: list[str]) -> list[np.ndarray]:
+    """shingles() of many abstracts, hashed together in a few numpy passes: splitting 50
+    abstracts into Python strings and hashing them one by one took most of a lookup."""
+    data = [text.word_text(a).encode() for a in abstracts]
+    answer: list[np.ndarray] = []
+    block: list[bytes] = []
+    size = 0
+    for one in data:
+        if size + len(one) > _BLOCK:
+            answer.extend(_shingles_of_block(block))
+            block, size = [], 0
+        block.append(one)
+        size += len(one) + 1
+    return answer + _shingles_of_block(block) if block else answer
+
+
+def _shingles_of_block(data: list[bytes]) -> list[np.ndarray]:
+    joined = b" ".join(data)  # a space between two texts: no word spans them
+    words, starts = _word_hashes(joined)
+    offsets = np.cumsum([0] + [len(one) + 1 for one in data[:-1]])
+    first = np.searchsorted(starts, offsets).tolist() + [len(words)]  # each text's first word
+    n = max(0, len(words) - SHINGLE + 1)
+    w = words
+    h = w[:n] * _MIX[0] + w[1:n + 1] * _MIX[1] + w[2:n + 2] * _MIX[2] + w[3:n + 3] * _MIX[3]
+    h = (h ^ (h >> np.uint64(31))) >> np.uint64(2)  # 62 bits: a SQLite integer
+    # Each text's 4-grams; those that run over into the next text are never sliced out.
+    return [h[a:b - SHINGLE + 1] if b - a >= SHINGLE else _NONE for a, b in zip(first, first[1:])]
+
+
+def _word_hashes(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """A 64-bit hash of each space-separated word of data, and where each word starts:
+    a polynomial hash over the bytes, computed for all words at once from prefix sums."""
+    b = np.frombuffer(data, dtype=np.uint8)
+    power, inverse = _powers()
+    prefix = np.zeros(len(b) + 1, dtype=np.uint64)
+    np.cumsum(b * power[:len(b)], out=prefix[1:])
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], b != 32, [False]))))
+    starts, ends = edges[0::2], edges[1::2]
+    # sum(b[i] * P**(i - start)) for the word: its bytes, wherever it stands (P is odd,
+    # so it has an inverse mod 2**64). Then mixed, since the low bits of a sum are weak.
+    h = (prefix[ends] - prefix[starts]) * inverse[starts]
+    h ^= h >> np.uint64(33)
+    h *= _MIX[0]
+    h ^= h >> np.uint64(29)
+    return h, starts
+
+
+_P = 0x100000001B3
+_BLOCK = 1 << 18  # bytes hashed per pass (an abstract is at most 50,000 characters)
+
+
+@cache
+def _powers() -> tuple[np.ndarray, np.ndarray]:
+    """P**i and P**-i mod 2**64 for every byte position of a block (4 MB in all)."""
+    power = np.full(_BLOCK + 1, _P, dtype=np.uint64)
+    inverse = np.full(_BLOCK + 1, pow(_P, -1, 1 << 64), dtype=np.uint64)
+    power[0] = inverse[0] = 1
+    return np.cumprod(power), np.cumprod(inverse)
+
+
+_MIX = [np.uint64(m) for m in (0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5)]
+_NONE = np.zeros(0, dtype=np.uint64)
 
 
 def stored_keys(hashes: np.ndarray) -> list[int]:
@@ -135,10 +196,24 @@ def stored_keys(hashes: np.ndarray) -> list[int]:
     that a truncated, re-wrapped or edited copy shares some of them (its first ones are
     the original's, unless a sentence was dropped at the start, when the lowest-hashed ones
     still are), few enough to keep the index small."""
-    keys = sampled(hashes)
-    chosen = dict.fromkeys(keys[:STORED_FIRST])
-    chosen.update(dict.fromkeys(sorted(keys)[:STORED_LOWEST]))
-    return list(chosen)
+    return stored_keys_of([hashes])[0]
+
+
+def stored_keys_of(many: list[np.ndarray]) -> list[list[int]]:
+    """stored_keys() of many abstracts' n-grams, with one numpy pass over all of them."""
+    if not many:
+        return []
+    every = np.concatenate(many)
+    # Sampled: the n-grams whose hash is 0 mod SAMPLE, the same ones in every copy of a text.
+    where = np.flatnonzero(every % np.uint64(SAMPLE) == 0)
+    keys = every[where].tolist()
+    bounds = np.searchsorted(where, np.cumsum([0] + [len(h) for h in many])).tolist()
+    answer = []
+    for a, b in zip(bounds, bounds[1:]):
+        chosen = dict.fromkeys(keys[a:min(b, a + STORED_FIRST)])
+        chosen.update(dict.fromkeys(sorted(keys[a:b])[:STORED_LOWEST]))
+        answer.append(list(chosen))
+    return answer
 
 
 def fingerprint(hashes: np.ndarray) -> bytes:
@@ -182,18 +257,17 @@ def _abstract_candidates(db, probes: list[list[int]], excluded: list[int | None]
     keys = sorted({k for keys in probes for k in keys})
     if not keys:
         return [[] for _ in probes]
+    # Each key's owners, unless it has more than COMMON of them; keys nobody holds (most
+    # of a new paper's) and common ones are dropped in SQL, not in Python.
     owners: dict[int, list[int]] = {}
     rows = db.execute(
-        "SELECT q.value, (SELECT group_concat(paper_id) FROM"
-        " (SELECT paper_id FROM match_keys WHERE key = q.value LIMIT ?))"
-        " FROM json_each(?) q",
-        [COMMON + 1, json.dumps(keys)],
+        "SELECT key, ids FROM (SELECT q.value AS key, (SELECT CASE WHEN count(*) <= ? THEN group_concat(paper_id) END"
+        " FROM (SELECT paper_id FROM match_keys WHERE key = q.value LIMIT ?)) AS ids FROM json_each(?) q)"
+        " WHERE ids IS NOT NULL",
+        [COMMON, COMMON + 1, json.dumps(keys)],
     )
     for key, ids in rows:
-        if ids:
-            found = [int(i) for i in ids.split(",")]
-            if len(found) <= COMMON:
-                owners[key] = found
+        owners[key] = [int(i) for i in ids.split(",")]
     answer = []
     for keys, exclude in zip(probes, excluded):
         votes: dict[int, int] = {}
@@ -351,8 +425,9 @@ def reason(f: dict[str, float]) -> str:
 def candidate_pairs(db: sqlite_utils.Database, queries: list[Query]) -> list[tuple[Side | None, list[tuple[int, str, Side]]]]:
     """For each query, its own Side (None when it has no candidates) and its candidates as
     (paper id, title, Side)."""
-    hashes = [shingles(q.abstract) if q.hashes is None else q.hashes for q in queries]
-    abstract_candidates = _abstract_candidates(db, [stored_keys(h) for h in hashes], [q.exclude for q in queries])
+    made = iter(shingles_of([q.abstract for q in queries if q.hashes is None]))
+    hashes = [next(made) if q.hashes is None else q.hashes for q in queries]
+    abstract_candidates = _abstract_candidates(db, stored_keys_of(hashes), [q.exclude for q in queries])
     title_keys = [text.title_key(q.title) if q.title_key is None else q.title_key for q in queries]
     same_title: dict[str, list[int]] = {}
     for pid, key in db.execute(

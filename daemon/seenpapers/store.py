@@ -246,6 +246,20 @@ def m003_history_views(db: sqlite_utils.Database):
     )
 
 
+@migrations()
+def m004_rehash_abstracts(db: sqlite_utils.Database):
+    """The matcher hashes abstract words another way (all of a request's in one numpy
+    pass): every paper's keys and fingerprint are made again."""
+    from . import matcher
+
+    db.execute("DELETE FROM match_keys")
+    db.execute("DELETE FROM match_shingles")
+    rows = db.conn.execute("SELECT id, title, abstract FROM papers WHERE abstract <> ''")
+    while chunk := rows.fetchmany(2000):
+        for (pid, title, _), hashes in zip(chunk, matcher.shingles_of([r[2] for r in chunk])):
+            matcher.index_paper(db, pid, title, hashes)
+
+
 def update_search_index(db: sqlite_utils.Database) -> int:
     """Index the papers queued in search_pending (see m001); returns how many."""
     with write_transaction(db):

@@ -110,7 +110,6 @@ def _folded(title: str | None) -> str:
     return _GREEK.sub(_greek_name, text)
 
 
-_WORD = re.compile(r"[^\W_]+")
 _DIGITS = re.compile(r"\d+")
 _ZEROS = re.compile(r"0+")
 _ASCII_WORDS = str.maketrans(
@@ -124,14 +123,20 @@ def words(text: str | None) -> list[str]:
     """Lower-case words of running text, every run of digits spelt "0": what abstracts
     are compared on, so a re-wrapped or re-punctuated abstract, or one with a number
     changed, has the same words (and words(unwrap(t)) == words(t))."""
+    return word_text(text).split()
+
+
+def word_text(text: str | None) -> str:
+    """The text with only its words() left, between spaces (one or more): what the
+    matcher hashes without splitting it into Python strings."""
     if not text:
-        return []
+        return ""
     text = text.casefold()
     if not text.isascii():
-        return _WORD.findall(_DIGITS.sub("0", _CONTROL.sub("", text)))
-    # Most abstracts: str.translate and split are much faster than re.
+        return _NOT_ALNUM.sub(" ", _DIGITS.sub("0", _CONTROL.sub("", text)))
+    # Most abstracts: str.translate is much faster than re.
     text = text.translate(_ASCII_WORDS)
-    return (_ZEROS.sub("0", text) if "0" in text else text).split()
+    return _ZEROS.sub("0", text) if "0" in text else text
 
 
 _ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\d])")
