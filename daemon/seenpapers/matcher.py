@@ -38,6 +38,7 @@ STORED_LOWEST = 4  # ... and the lowest-hashed ones (what survives a dropped sen
 COMMON = 24  # an n-gram stored for more papers than this says nothing ("in this paper we")
 SHORT_PROBE = 8  # a query with fewer probes than this has a short (truncated) abstract
 CANDIDATES = 3  # best-voted abstract candidates per entry that are compared in full
+MIN_CONTAINMENT = 0.5  # under another title, the share of the shorter abstract both must have
 MIN_TITLE_ONLY = 24  # a title key shorter than this is too generic to link on by itself
 
 @dataclass
@@ -253,33 +254,35 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 
 
 def _abstract_candidates(db, probes: list[list[int]], excluded: list[int | None]) -> list[list[int]]:
-    """For each entry, the papers sharing most of its sampled n-grams (common ones skipped)."""
-    keys = sorted({k for keys in probes for k in keys})
-    if not keys:
-        return [[] for _ in probes]
-    # Each key's owners, unless it has more than COMMON of them; keys nobody holds (most
-    # of a new paper's) and common ones are dropped in SQL, not in Python.
-    owners: dict[int, list[int]] = {}
-    rows = db.execute(
-        "SELECT key, ids FROM (SELECT q.value AS key, (SELECT CASE WHEN count(*) <= ? THEN group_concat(paper_id) END"
-        " FROM (SELECT paper_id FROM match_keys WHERE key = q.value LIMIT ?)) AS ids FROM json_each(?) q)"
-        " WHERE ids IS NOT NULL",
-        [COMMON, COMMON + 1, json.dumps(keys)],
-    )
-    for key, ids in rows:
-        owners[key] = [int(i) for i in ids.split(",")]
-    answer = []
-    for keys, exclude in zip(probes, excluded):
-        votes: dict[int, int] = {}
-        for key in set(keys):
-            for pid in owners.get(key, ()):
-                if pid != exclude:
-                    votes[pid] = votes.get(pid, 0) + 1
+    """For each entry, the papers sharing most of its sampled n-grams (common ones skipped),
+    counted in SQL: a page whose abstracts share many n-grams with known papers has
+    thousands of (entry, owner) pairs, too many to count in Python."""
+    answer: list[list[int]] = [[] for _ in probes]
+    rows = [
         # One shared 4-gram is chance for a whole abstract (a copy shares several of its
         # keys), but may be all a short truncated copy has.
-        least = 1 if len(keys) < SHORT_PROBE else 2
-        ranked = sorted((pid for pid in votes if votes[pid] >= least), key=lambda pid: (-votes[pid], pid))
-        answer.append(ranked[:CANDIDATES])
+        [i, key, 1 if len(keys) < SHORT_PROBE else 2, -1 if exclude is None else exclude]
+        for i, (keys, exclude) in enumerate(zip(probes, excluded)) for key in set(keys)
+    ]
+    if not rows:
+        return answer
+    for i, pid in db.execute(
+        """
+        WITH probe AS (SELECT value ->> 0 AS i, value ->> 1 AS key, value ->> 2 AS least, value ->> 3 AS exclude
+                       FROM json_each(:rows)),
+        -- a key held by more than COMMON papers says nothing ("in this paper we")
+        rare AS (SELECT key FROM (SELECT DISTINCT key FROM probe) k
+                 WHERE (SELECT count(*) FROM (SELECT 1 FROM match_keys m WHERE m.key = k.key LIMIT :common + 1))
+                       BETWEEN 1 AND :common),
+        votes AS (SELECT p.i, m.paper_id, count(*) AS votes FROM probe p CROSS JOIN match_keys m
+                  WHERE m.key = p.key AND p.key IN rare AND m.paper_id <> p.exclude
+                  GROUP BY p.i, m.paper_id HAVING count(*) >= p.least)
+        SELECT i, paper_id FROM (SELECT i, paper_id, row_number() OVER (PARTITION BY i ORDER BY votes DESC, paper_id) AS n
+                                 FROM votes) WHERE n <= :candidates
+        """,
+        {"rows": json.dumps(rows), "common": COMMON, "candidates": CANDIDATES},
+    ):
+        answer[i].append(pid)
     return answer
 
 
@@ -305,15 +308,15 @@ class Side:
         return side
 
     @classmethod
-    def stored(cls, title: str, fingerprint: bytes | None, arxiv_id: str | None, packed: str | None = None) -> "Side":
-        """A known paper's side, from its title (or its words as stored) and fingerprint."""
+    def stored(cls, title: str, shingles: set[int], arxiv_id: str | None, packed: str | None = None) -> "Side":
+        """A known paper's side, from its title (or its words as stored) and unpacked fingerprint."""
         parts = [p.split() for p in packed.split("|")] if packed else text.title_parts(title)
         words = [w for part in parts for w in part]
         return cls(
             title_key="".join(words),
             title_words=set(words),
             numbered_parts=[(part, numbers) for part in parts if (numbers := _numbers(part))],
-            shingles=_unpack(fingerprint),
+            shingles=shingles,
             arxiv_id=arxiv_id,
         )
 
@@ -391,9 +394,9 @@ def ruled_out(features: dict[str, float]) -> bool:
         # Try-On" and "Limb-Aware Virtual Try-On Network with ..." share a title, not a
         # work), and the titles must share a word (a short abstract quoted inside an
         # unrelated one is not its paper).
-        return features["abstract_containment"] < 0.5 or features["title_jaccard"] == 0
+        return features["abstract_containment"] < MIN_CONTAINMENT or features["title_jaccard"] == 0
     # The same title under another id: a short title ("Introduction") is no evidence.
-    return features["abstract_containment"] < 0.5 and features["title_long"] * 60 < MIN_TITLE_ONLY
+    return features["abstract_containment"] < MIN_CONTAINMENT and features["title_long"] * 60 < MIN_TITLE_ONLY
 
 
 def is_duplicate(features: dict[str, float], probability: float) -> bool:
@@ -439,19 +442,36 @@ def candidate_pairs(db: sqlite_utils.Database, queries: list[Query]) -> list[tup
     for q, key, by_abstract in zip(queries, title_keys, abstract_candidates):
         by_title = [pid for pid in same_title.get(key, ()) if pid != q.exclude][:CANDIDATES]
         candidates.append(list(dict.fromkeys(by_title + by_abstract)))
-    wanted = sorted({pid for ids in candidates for pid in ids})
+    # Under another title, a paper sharing under half of the abstract is ruled out (see
+    # ruled_out): most of a page's candidates go here, on their fingerprints alone, before
+    # their rows in papers (large, rarely in cache) are read.
+    fingerprints = {pid: (_unpack(shingles), packed) for pid, shingles, packed in db.execute(
+        "SELECT paper_id, shingles, title_parts FROM match_shingles WHERE paper_id IN (SELECT value FROM json_each(?))",
+        [json.dumps(sorted({pid for ids in candidates for pid in ids}))],
+    )}
+    sides = []
+    for q, h, key, ids in zip(queries, hashes, title_keys, candidates):
+        side = Side.of(q.title, q.abstract, q.arxiv_id, hashes=h) if ids else None
+        ids[:] = [pid for pid in ids if _may_match(side, key, fingerprints.get(pid))]
+        sides.append(side if ids else None)
     papers = {}
-    if wanted:
-        for pid, title, stored, packed, arxiv_id in db.execute(
-            "SELECT p.id, p.title, s.shingles, s.title_parts, p.arxiv_id FROM papers p"
-            " LEFT JOIN match_shingles s ON s.paper_id = p.id WHERE p.id IN (SELECT value FROM json_each(?))",
-            [json.dumps(wanted)],
-        ):
-            papers[pid] = (pid, title, Side.stored(title, stored, arxiv_id, packed))
-    return [
-        (Side.of(q.title, q.abstract, q.arxiv_id, hashes=h) if ids else None, [papers[pid] for pid in ids])
-        for q, h, ids in zip(queries, hashes, candidates)
-    ]
+    for pid, title, arxiv_id in db.execute(
+        "SELECT id, title, arxiv_id FROM papers WHERE id IN (SELECT value FROM json_each(?))",
+        [json.dumps(sorted({pid for ids in candidates for pid in ids}))],
+    ):
+        shingles, packed = fingerprints.get(pid, (set(), None))
+        papers[pid] = (pid, title, Side.stored(title, shingles, arxiv_id, packed))
+    return [(side, [papers[pid] for pid in ids]) for side, ids in zip(sides, candidates)]
+
+
+def _may_match(side: Side, title_key: str, stored: tuple[set[int], str] | None) -> bool:
+    if stored is None:
+        return True  # no abstract: a candidate by its title
+    shingles, packed = stored
+    if packed.replace(" ", "").replace("|", "") == title_key:
+        return True
+    shared = len(side.shingles & shingles)
+    return bool(shared) and shared / min(len(side.shingles), len(shingles)) >= MIN_CONTAINMENT
 
 
 def find_duplicates(db: sqlite_utils.Database, queries: list[Query]) -> list[Duplicate | None]:
