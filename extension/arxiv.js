@@ -1,0 +1,73 @@
+// Reads arXiv pages: listings (/list/…/new, /recent, /pastweek, a month) and abstract
+// pages (/abs/…). A listing is <dl> of <dt> (the id link) and <dd> (title, abstract).
+"use strict";
+
+(function () {
+  // The element whose descriptor span says `label` ("Title:"), else the fallback.
+  function described(root, label, fallback) {
+    for (const descriptor of root.querySelectorAll(".descriptor")) {
+      if (seenpapers.clean(descriptor.textContent).toLowerCase() === label) return descriptor.parentElement;
+    }
+    return root.querySelector(fallback);
+  }
+
+  function absId(link) {
+    let url;
+    try {
+      url = new URL(link.getAttribute("href"), link.ownerDocument.baseURI);
+    } catch {
+      return null;
+    }
+    return /(^|\.)arxiv\.org$/.test(url.hostname) ? seenpapers.idFromPath(url.pathname, "/abs/") : null;
+  }
+
+  function listing(document) {
+    const items = [];
+    for (const dt of document.querySelectorAll("dl > dt")) {
+      const id = [...dt.querySelectorAll("a[href]")].map(absId).find(Boolean);
+      let dd = dt.nextElementSibling;
+      while (dd && dd.localName !== "dd" && dd.localName !== "dt") dd = dd.nextElementSibling;
+      if (!id || !dd || dd.localName !== "dd") continue;
+      const titleElement = described(dd, "title:", ".list-title");
+      const title = seenpapers.textOf(titleElement, "Title:");
+      if (!title) continue;
+      const abstract = seenpapers.textOf(dd.querySelector("p"));
+      items.push({
+        card: dd,
+        anchor: titleElement,
+        place: "append",
+        title,
+        arxiv_id: id,
+        url: "https://arxiv.org/abs/" + id,
+        abstract: abstract || undefined,
+      });
+    }
+    return items;
+  }
+
+  function abstractPage(document, id) {
+    const heading = document.querySelector("h1.title") || described(document, "title:", "#abs h1");
+    const title = seenpapers.textOf(heading, "Title:");
+    if (!title) return [];
+    const abstract = seenpapers.textOf(document.querySelector("blockquote.abstract"), "Abstract:");
+    return [{
+      card: heading.parentElement,
+      anchor: heading,
+      title,
+      arxiv_id: id,
+      url: "https://arxiv.org/abs/" + id,
+      abstract: abstract || undefined,
+    }];
+  }
+
+  function read(document, location) {
+    const id = seenpapers.idFromPath(location.pathname, "/abs/");
+    return id ? abstractPage(document, id) : listing(document);
+  }
+
+  seenpapers.readers.push({
+    name: "arxiv",
+    matches: (location) => /(^|\.)arxiv\.org$/.test(location.hostname) && /^\/(list|abs)\//.test(location.pathname),
+    read,
+  });
+})();

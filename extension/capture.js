@@ -1,0 +1,25 @@
+// "Capture this page": the page's visible text, exactly as a person would copy it, goes to
+// the daemon as a digest (POST /api/v1/digests), where it is read like the sample dumps.
+"use strict";
+
+(function () {
+  // A name a person recognises in the inbox: the page's address and the day it was taken.
+  function captureName(location, now = new Date()) {
+    const page = (location.hostname + location.pathname + location.search)
+      .replace(/[^A-Za-z0-9.-]+/g, "_")
+      .replace(/^_+|_+$/g, "")
+      .slice(0, 80);
+    const day = [now.getFullYear(), now.getMonth() + 1, now.getDate()].map((n) => String(n).padStart(2, "0")).join("-");
+    return `${page}_${day}.txt`;
+  }
+
+  function capture(document, location, send) {
+    const body = document.body;
+    // innerText is the rendered text (what the samples are); textContent only where a
+    // DOM has no layout (tests).
+    const text = body.innerText === undefined ? body.textContent : body.innerText;
+    return send({ type: "capture", name: captureName(location), text });
+  }
+
+  Object.assign(seenpapers, { captureName, capture });
+})();
