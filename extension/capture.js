@@ -13,13 +13,25 @@
     return `${page}_${day}.txt`;
   }
 
-  function capture(document, location, send) {
-    const body = document.body;
-    // innerText is the rendered text (what the samples are); textContent only where a
-    // DOM has no layout (tests).
-    const text = body.innerText === undefined ? body.textContent : body.innerText;
-    return send({ type: "capture", name: captureName(location), text });
+  // The page's text without our badges, which are not the page's and would stand between
+  // a title and its author line. innerText is the rendered text (what the samples are);
+  // textContent only where a DOM has no layout (tests).
+  function visibleText(document) {
+    const root = document.documentElement;
+    root.classList.add("seenpapers-capturing"); // hides the badges (content.css)
+    try {
+      if (document.body.innerText !== undefined) return document.body.innerText;
+      const copy = document.body.cloneNode(true);
+      for (const badge of copy.querySelectorAll(".seenpapers-badge")) badge.remove();
+      return copy.textContent;
+    } finally {
+      root.classList.remove("seenpapers-capturing");
+    }
   }
 
-  Object.assign(seenpapers, { captureName, capture });
+  function capture(document, location, send) {
+    return send({ type: "capture", name: captureName(location), text: visibleText(document) });
+  }
+
+  Object.assign(seenpapers, { captureName, capture, visibleText });
 })();

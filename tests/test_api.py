@@ -174,6 +174,7 @@ def test_a_retitled_copy_is_answered_as_a_duplicate_with_its_reason(api):
     duplicate, title_only = body["results"]
     assert duplicate["status"] == "duplicate" and duplicate["paper_id"] is None
     assert duplicate["duplicate_of"]["title"] == original["title"]
+    assert duplicate["duplicate_of"]["arxiv_id"] == original["arxiv_id"]  # the badge links to its page
     assert "same abstract" in duplicate["duplicate_of"]["reason"] and 0 < duplicate["duplicate_of"]["similarity"] <= 1
     assert title_only["status"] == "new" and title_only["duplicate_of"] is None
 

@@ -98,3 +98,36 @@ def test_plain_prose_is_not_taken_for_a_digest():
 def test_hostile_titles_stay_text():
     digest = parse_text("byAK and the research community\n\nMar 1\n\n<img src=x onerror=alert(1)>\u0007 Title\n")
     assert digest.entries[0].title == "<img src=x onerror=alert(1)> Title"
+
+
+COMPACT = """Hugging Face Models Papers
+Daily Papers
+
+by AK and the research community
+
+Daily Weekly Monthly
+Previous Jan 22 Next Trending
+Submitted by akhaliq
+
+87
+Matryoshka Representation Learning
+· 11 authors
+1
+Submitted by taesiri
+
+31
+2D Matryoshka Sentence Embeddings
+· 5 authors
+4
+TOS Privacy
+"""
+
+
+def test_todays_compact_cards_as_captured_give_title_authors_and_upvotes():
+    digest = parse_text(COMPACT, mtime="2025-03-01T10:00:00")
+    assert digest.date == date(2025, 1, 22)
+    assert [(e.title, e.authors_count, e.upvotes) for e in digest.entries] == [
+        ("Matryoshka Representation Learning", 11, 87),
+        ("2D Matryoshka Sentence Embeddings", 5, 31),
+    ]
+

@@ -37,7 +37,8 @@ def lookup(db: sqlite_utils.Database, items: list[dict]) -> list[dict]:
         duplicate = duplicates.get(i)
         if duplicate is not None:
             result["status"] = "duplicate"
-            result["duplicate_of"] = _duplicate_json(duplicate.paper_id, duplicate.title, duplicate.similarity, duplicate.reason)
+            result["duplicate_of"] = _duplicate_json(duplicate.paper_id, duplicate.title, duplicate.similarity,
+                                                     duplicate.reason, duplicate.arxiv_id)
         results.append(result)
     for i, index in enumerate(_same_as(keyed, found)):
         results[i] = dict(results[i], same_as_index=index)
@@ -116,18 +117,19 @@ def _known_papers(db: sqlite_utils.Database, ids: list[int]) -> dict[int, dict]:
             recent.append({"id": digest_id, "name": name, "date": day})
     for pid, read_at in db.execute(f"SELECT paper_id, read_at FROM reads WHERE paper_id IN ({marks})", ids):
         answers[pid].update(status="read", read_at=read_at)
-    for pid, other, title, similarity, reason in db.execute(
-        "SELECT x.paper_id, x.duplicate_of, p.title, x.similarity, x.reason FROM duplicates x"
+    for pid, other, title, similarity, reason, arxiv_id in db.execute(
+        "SELECT x.paper_id, x.duplicate_of, p.title, x.similarity, x.reason, p.arxiv_id FROM duplicates x"
         f" JOIN papers p ON p.id = x.duplicate_of WHERE x.paper_id IN ({marks}) ORDER BY x.similarity DESC",
         ids,
     ):
         if answers[pid]["duplicate_of"] is None:
-            answers[pid]["duplicate_of"] = _duplicate_json(other, title, similarity, reason)
+            answers[pid]["duplicate_of"] = _duplicate_json(other, title, similarity, reason, arxiv_id)
     return answers
 
 
-def _duplicate_json(paper_id: int, title: str, similarity: float, reason: str) -> dict:
-    return {"paper_id": paper_id, "title": title, "similarity": round(similarity, 4), "reason": reason}
+def _duplicate_json(paper_id: int, title: str, similarity: float, reason: str, arxiv_id: str | None) -> dict:
+    return {"paper_id": paper_id, "title": title, "similarity": round(similarity, 4), "reason": reason,
+            "arxiv_id": arxiv_id}
 
 
 def paper(db: sqlite_utils.Database, paper_id: int) -> dict | None:

@@ -54,6 +54,7 @@ class Duplicate:
     title: str
     similarity: float
     reason: str
+    arxiv_id: str | None = None
 
 
 @dataclass
@@ -483,6 +484,6 @@ def find_duplicates(db: sqlite_utils.Database, queries: list[Query]) -> list[Dup
             features = pair_features(side, other)
             p = score(features)
             if is_duplicate(features, p) and (best is None or p > best.similarity):
-                best = Duplicate(pid, title, p, reason(features))
+                best = Duplicate(pid, title, p, reason(features), other.arxiv_id)
         answers.append(best)
     return answers

@@ -161,7 +161,8 @@ OPENAPI = {
                         "type": "object", "nullable": True,
                         "required": ["paper_id", "title", "similarity", "reason"],
                         "properties": {"paper_id": {"type": "integer"}, "title": {"type": "string"},
-                                       "similarity": {"type": "number"}, "reason": {"type": "string"}},
+                                       "similarity": {"type": "number"}, "reason": {"type": "string"},
+                                       "arxiv_id": _NULLABLE_STR},  # so a badge can link to its page
                     },
                     "same_as_index": {"type": "integer", "nullable": True},
                 },

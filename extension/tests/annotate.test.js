@@ -176,3 +176,16 @@ test("capture sends the page's text under a name made of its address", async () 
   assert.match(message.text, /Matryoshka Representation Learning/);
   assert.equal(answer.name, message.name);
 });
+
+test("a capture leaves our badges out of the page's text", async () => {
+  const daemon = fakeDaemon({});
+  const window = page("pages/hf-daily.html", "https://huggingface.co/papers/date/2025-01-22");
+  const badge = window.seenpapers.createBadge(window.document);
+  badge.textContent = "seen 3× · first 11 Mar";
+  window.document.querySelector("article h3").append(badge);
+  await window.seenpapers.capture(window.document, window.location, daemon.send);
+  const [message] = daemon.messages;
+  assert.doesNotMatch(message.text, /seen 3×/);
+  assert.ok(badge.isConnected, "the badge stays on the page");
+  assert.ok(!window.document.documentElement.classList.contains("seenpapers-capturing"));
+});

@@ -11,6 +11,17 @@ The layout, paragraph by paragraph (blank lines separate paragraphs)::
     ·                                           a dot, the paper's date (year
     Feb 12, 2021 1                              optional) and upvotes (optional)
     <title> ...
+
+Today's list pages (daily, weekly, monthly, search, trending) show compact cards, and
+their visible text (the extension's capture) has no blank lines between them::
+
+    Submitted by akhaliq                     <- optional
+    87                                       <- upvotes
+    <title>
+    · 11 authors
+    1                                        <- comments (ignored)
+
+A text with such cards is read card by card from its author lines instead.
 """
 
 from __future__ import annotations
@@ -40,7 +51,12 @@ _PARAGRAPHS = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
 def parse(text: str, *, name: str, mtime: datetime) -> ParsedDigest:
-    paragraphs = [p.strip() for p in _PARAGRAPHS.split(text.replace("\r\n", "\n"))]
+    text = text.replace("\r\n", "\n")
+    lines = [line.strip() for line in text.split("\n")]
+    if _compact_cards(lines):
+        page_date = _compact_page_date(lines, mtime.date())
+        return ParsedDigest(FORMAT, page_date, _compact_entries(lines, page_date))
+    paragraphs = [p.strip() for p in _PARAGRAPHS.split(text)]
     paragraphs = [p for p in paragraphs if p]
     page_date, body = _split_header(paragraphs, mtime.date())
     if not _looks_like_hf(paragraphs, body):
@@ -48,6 +64,46 @@ def parse(text: str, *, name: str, mtime: datetime) -> ParsedDigest:
             "unrecognised text: neither a Hugging Face papers page nor any other known format"
         )
     return ParsedDigest(FORMAT, page_date or mtime.date(), _entries(body, page_date or mtime.date()))
+
+
+# --- compact cards ------------------------------------------------------------------------
+
+
+def _compact_cards(lines: list[str]) -> list[int]:
+    """Where the author lines of compact cards are: each right under its title (in the
+    older layout an author block starts a paragraph of its own)."""
+    found = [i for i, line in enumerate(lines) if i > 0 and _AUTHORS.match(line) and _is_card_title(lines[i - 1])]
+    return found if len(found) * 2 >= sum(1 for line in lines if _AUTHORS.match(line)) else []
+
+
+def _is_card_title(line: str) -> bool:
+    return bool(line) and _is_title(line) and not line.isdigit() and line not in ("·", "•") \
+        and not _PAPER_DATE.match(line) and not line.lower().startswith("submitted by")
+
+
+def _compact_page_date(lines: list[str], today: date) -> date:
+    # The header shows the day between "Previous" and "Next", on one line or on its own.
+    for line in lines[:_compact_cards(lines)[0]]:
+        if match := _DAY_IN_LINE.search(line):
+            return _resolve(match, today)
+    return today
+
+
+_DAY_IN_LINE = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})\b(?:,\s*(\d{{4}}))?", re.I)
+
+
+def _compact_entries(lines: list[str], page_date: date) -> list[Entry]:
+    entries = []
+    for i in _compact_cards(lines):
+        fields = {"title": lines[i - 1], "authors_count": int(_AUTHORS.match(lines[i]).group(1))}
+        before = next((line for line in reversed(lines[max(0, i - 4):i - 1]) if line), "")
+        if before.isdigit():
+            fields["upvotes"] = int(before)
+        entries.append(Entry(**fields))
+    return entries
+
+
+# --- paragraphs ---------------------------------------------------------------------------
 
 
 def _split_header(paragraphs: list[str], today: date) -> tuple[date | None, list[str]]:
