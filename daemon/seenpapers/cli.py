@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import __version__, config, ingest, lookup, store, text
+from . import __version__, config, ingest, lookup, service, store, text
 
 data_dir_option = click.option(
     "--data-dir",
@@ -168,3 +168,112 @@ def explore(data_dir, host, port):
     store.open_db(data.db_path).close()  # create and migrate it if it is new
     click.echo(f"Datasette on http://{host}:{port}")
     uvicorn.run(datasette(data.db_path).app(), host=host, port=port, log_level="warning")
+
+
+# --- start at login ----------------------------------------------------------------------
+
+dry_run_option = click.option("--dry-run", is_flag=True, help="Print the files and commands; change nothing.")
+# Plans for every system can be made anywhere: the tests check all three on one machine.
+system_option = click.option("--system", type=click.Choice(service.SYSTEMS), default=service.current_system,
+                             hidden=True, help="Plan for this system instead of the one running.")
+
+
+@cli.group(name="service")
+def service_group():
+    """Start the daemon at login and keep it running: a systemd user unit on Linux, a
+    launchd agent on macOS, a logon task in Task Scheduler on Windows."""
+
+
+def _system(system: str | None) -> str:
+    if system is None:
+        raise click.ClickException(f"starting at login is supported on Linux (systemd), macOS and Windows, not {sys.platform}")
+    return system
+
+
+def _installed(system: str | None):
+    """What is installed (planned from the command its file runs), else today's defaults."""
+    default = service.service_command(service.interpreter(), config.default_data_dir())
+    return service.installed(_system(system), default)
+
+
+def _print_steps(plan, steps) -> None:
+    click.echo(f"dry run ({plan.kind}): nothing is changed; this would")
+    for line in service.describe(plan, steps):
+        click.echo("  " + line)
+
+
+def _execute(plan, steps) -> None:
+    try:
+        service.execute(plan, steps, echo=click.echo)
+    except service.ServiceError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@service_group.command(name="install")
+@data_dir_option
+@click.option("--inbox", "inboxes", multiple=True, metavar="DIR", help="Watch this folder too, as `run --inbox` (repeatable).")
+@click.option("--port", type=click.IntRange(1, 65535), help=f"API port [default: {config.DEFAULT_PORT}].")
+@click.option("--datasette-port", type=click.IntRange(1, 65535), help=f"Datasette port [default: {config.DEFAULT_DATASETTE_PORT}].")
+@click.option("--no-datasette", is_flag=True, help="Do not serve Datasette.")
+@dry_run_option
+@system_option
+def service_install(data_dir, inboxes, port, datasette_port, no_datasette, dry_run, system):
+    """Start the daemon now, at every login, and again when it fails.
+
+    It runs this Python, by its exact path (a venv's python stays the venv's), with the data
+    dir as it resolves now: PYTHON -m seenpapers run --data-dir DIR. Installing again
+    replaces the service (with new options, say)."""
+    command = service.service_command(service.interpreter(), data_dir or config.default_data_dir(), inboxes=inboxes,
+                                      port=port, datasette_port=datasette_port, no_datasette=no_datasette)
+    plan = service.plan(_system(system), command)
+    if dry_run:
+        return _print_steps(plan, plan.install)
+    _execute(plan, plan.install)
+    click.echo(f"seenpapers now starts at login ({plan.kind}). Is it up? seenpapers service status")
+
+
+@service_group.command(name="uninstall")
+@dry_run_option
+@system_option
+def service_uninstall(dry_run, system):
+    """Stop the daemon and remove what install made. Your data dir stays as it is."""
+    plan, _ = _installed(system)
+    if not plan.path.exists():
+        click.echo(f"not installed: no {plan.path}")
+        return
+    if dry_run:
+        return _print_steps(plan, plan.uninstall)
+    _execute(plan, plan.uninstall)
+    click.echo("seenpapers no longer starts at login.")
+
+
+@service_group.command(name="status")
+@click.option("--port", type=click.IntRange(1, 65535), help="Ask this port [default: the installed service's].")
+@dry_run_option
+@system_option
+def service_status(port, dry_run, system):
+    """Is it installed, running, and answering on its port?
+
+    Exit status 0 when the daemon answers /api/v1/health, 1 when it does not."""
+    plan, command = _installed(system)
+    if dry_run:
+        click.echo(f"dry run ({plan.kind}): this would look for {plan.path}, run "
+                   f"`{service.command_line(plan.running.argv, plan.system)}` and ask "
+                   f"http://{config.DEFAULT_HOST}:{port or service.service_port(command)}/api/v1/health")
+        return
+    state = service.status(plan, command, port=port)
+    yes = {True: "yes", False: "no", None: "?"}
+    click.echo(f"seenpapers service ({plan.kind})")
+    click.echo(f"  installed  {yes[state.installed]:<4} {plan.path}")
+    if state.command:
+        click.echo(f"  runs            {service.command_line(state.command, plan.system)}")
+    click.echo(f"  running    {yes[state.running]:<4} {state.running_detail}")
+    if state.health:
+        h = state.health
+        click.echo(f"  answering  yes  {state.health_detail}: version {h.get('version')}, "
+                   f"{h.get('papers')} papers, {h.get('digests')} digests, last ingest {h.get('last_ingest') or 'never'}")
+    else:
+        click.echo(f"  answering  no   {state.health_detail}")
+        if state.installed:
+            click.echo(f"  logs            {plan.logs}")
+    sys.exit(0 if state.answering else 1)
