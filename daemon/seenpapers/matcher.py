@@ -228,16 +228,18 @@ def index_paper(db: sqlite_utils.Database, paper_id: int, title: str, abstract: 
     """Store what finds and compares a paper: its keys, its fingerprint (from its abstract,
     or the shingles already made of it) and its title's words. No abstract, nothing stored."""
     hashes = shingles(abstract) if isinstance(abstract, str) else abstract
+    keys, row = index_rows(paper_id, title, hashes)
+    db.conn.executemany("INSERT OR IGNORE INTO match_keys (key, paper_id) VALUES (?, ?)", keys)
+    if row:
+        db.execute("INSERT OR REPLACE INTO match_shingles (paper_id, shingles, title_parts) VALUES (?, ?, ?)", row)
+
+
+def index_rows(paper_id: int, title: str, hashes: np.ndarray) -> tuple[list[tuple], tuple | None]:
+    """What index_paper stores for a paper: its match_keys rows and its match_shingles row."""
     if not len(hashes):
-        return
-    db.conn.executemany(
-        "INSERT OR IGNORE INTO match_keys (key, paper_id) VALUES (?, ?)",
-        [(key, paper_id) for key in stored_keys(hashes)],
-    )
-    db.execute(
-        "INSERT OR REPLACE INTO match_shingles (paper_id, shingles, title_parts) VALUES (?, ?, ?)",
-        [paper_id, fingerprint(hashes), _pack_parts(text.title_parts(title))],
-    )
+        return [], None
+    keys = [(key, paper_id) for key in stored_keys(hashes)]
+    return keys, (paper_id, fingerprint(hashes), _pack_parts(text.title_parts(title)))
 
 
 def _unpack(fingerprint: bytes | None) -> set[int]:

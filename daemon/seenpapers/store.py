@@ -252,12 +252,26 @@ def m004_rehash_abstracts(db: sqlite_utils.Database):
     pass): every paper's keys and fingerprint are made again."""
     from . import matcher
 
+    # Keys go in sorted, in one statement, and the paper_id index is built afterwards:
+    # inserted paper by paper, 10M random keys (1M papers) rewrite the same B-tree pages
+    # over and over and the migration takes hours instead of minutes.
+    db.execute("DROP INDEX idx_match_keys_paper_id")
     db.execute("DELETE FROM match_keys")
     db.execute("DELETE FROM match_shingles")
-    rows = db.conn.execute("SELECT id, title, abstract FROM papers WHERE abstract <> ''")
+    db.execute("CREATE TEMP TABLE new_match_keys (key INTEGER, paper_id INTEGER)")
+    rows = db.conn.execute("SELECT id, title, abstract FROM papers WHERE abstract <> '' ORDER BY id")
     while chunk := rows.fetchmany(2000):
+        keys, fingerprints = [], []
         for (pid, title, _), hashes in zip(chunk, matcher.shingles_of([r[2] for r in chunk])):
-            matcher.index_paper(db, pid, title, hashes)
+            paper_keys, fingerprint = matcher.index_rows(pid, title, hashes)
+            keys += paper_keys
+            if fingerprint:
+                fingerprints.append(fingerprint)
+        db.conn.executemany("INSERT INTO new_match_keys VALUES (?, ?)", keys)
+        db.conn.executemany("INSERT INTO match_shingles (paper_id, shingles, title_parts) VALUES (?, ?, ?)", fingerprints)
+    db.execute("INSERT OR IGNORE INTO match_keys SELECT key, paper_id FROM new_match_keys ORDER BY key, paper_id")
+    db.execute("DROP TABLE new_match_keys")
+    db.execute("CREATE INDEX idx_match_keys_paper_id ON match_keys(paper_id)")
 
 
 def update_search_index(db: sqlite_utils.Database) -> int:
