@@ -77,29 +77,11 @@ async function call(config, method, path, { json, text, auth = true } = {}) {
   throw new DaemonError("error", `The daemon answered ${response.status}: ${detail}`);
 }
 
-// Where each paper a duplicate points to lives (its arXiv id), so the badge can link to it.
-async function withDuplicateIds(config, results) {
-  const ids = [...new Set(results.filter((r) => r.duplicate_of).map((r) => r.duplicate_of.paper_id))].slice(0, 50);
-  const papers = new Map();
-  await Promise.all(ids.map(async (id) => {
-    try {
-      papers.set(id, await call(config, "GET", `/api/v1/papers/${id}`));
-    } catch {
-      // no link then; the badge still names the paper
-    }
-  }));
-  for (const result of results) {
-    const paper = result.duplicate_of && papers.get(result.duplicate_of.paper_id);
-    if (paper && paper.arxiv_id) result.duplicate_of.arxiv_id = paper.arxiv_id;
-  }
-  return results;
-}
-
 const handlers = {
   async lookup({ papers }) {
     const config = await settings();
     const { results } = await call(config, "POST", "/api/v1/lookup", { json: { papers } });
-    return { results: await withDuplicateIds(config, results) };
+    return { results };
   },
   async read({ paper_id }) {
     return call(await settings(), "POST", "/api/v1/read", { json: { paper_ids: [paper_id] } });

@@ -35,10 +35,9 @@ function background(stored, routes) {
 
 const HEALTH = [200, { status: "ok", version: "0.1.0", papers: 172, digests: 5 }];
 
-test("a lookup carries the token and links each duplicate to its paper's arXiv id", async () => {
+test("a lookup carries the token and the daemon's answers", async () => {
   const { ask, requests } = background({ apiBase: "http://127.0.0.1:7341/", token: " secret " }, {
-    "POST /api/v1/lookup": [200, { results: [{ status: "new", duplicate_of: null }, { status: "duplicate", duplicate_of: { paper_id: 7, title: "T" } }] }],
-    "GET /api/v1/papers/7": [200, { id: 7, arxiv_id: "2503.23402" }],
+    "POST /api/v1/lookup": [200, { results: [{ status: "new", duplicate_of: null }, { status: "duplicate", duplicate_of: { paper_id: 7, title: "T", arxiv_id: "2503.23402" } }] }],
   });
   const answer = await ask({ type: "lookup", papers: [{ title: "A" }, { title: "B" }] });
   assert.equal(answer.ok, true);
