@@ -4,6 +4,7 @@ import asyncio
 import json
 import socket
 import time
+import urllib.parse
 
 import aiohttp
 import pytest
@@ -54,6 +55,16 @@ def test_paper_route_gives_sightings_or_404(api):
     assert status == 404 and body["error"]["code"] == "not_found"
     status, _, body = api.request("GET", "/api/v1/papers/abc")
     assert status == 422
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_paper_ids_outside_sqlite_integers_are_refused_not_crashed_on(api, method):
+    route = "/api/v1/papers/" if method == "GET" else "/api/v1/read/"
+    for bad in ("0", "9223372036854775808", "99999999999999999999", "\u0663"):
+        status, _, body = api.request(method, route + urllib.parse.quote(bad))
+        assert (status, body["error"]["code"]) == (422, "bad_shape"), bad
+    status, _, _ = api.request(method, route + "9223372036854775807")  # the largest id is a fine id
+    assert status == (404 if method == "GET" else 200)
 
 
 def test_openapi_describes_every_route(api):
@@ -134,6 +145,7 @@ def test_cors_preflight_from_a_web_page_is_refused(api):
         (b'{"papers": [' + b",".join([b'{"title": "x"}'] * 501) + b"]}", "application/json", 413, "too_many_items"),
         (b'{"papers": [{"title": "' + b"x" * 1_100_000 + b'"}]}', "application/json", 413, "too_large"),
         (b'{"paper_ids": [true]}', "application/json", 422, "bad_shape"),
+        (b'{"paper_ids": [9223372036854775808]}', "application/json", 422, "bad_shape"),  # was a 500
     ],
 )
 def test_bad_requests_get_json_errors(api, raw, content_type, status, code):

@@ -65,6 +65,26 @@ def test_files_that_arrived_while_down_are_ingested_at_start(start_daemon, tmp_p
     assert second.health()["digests"] == 4
 
 
+def test_files_already_there_are_ingested_oldest_first(start_daemon, tmp_path):
+    # Oldest first, as a one-shot ingest of them would go: which title a paper keeps and which
+    # of two papers is the duplicate depend on it. (Their checks used to end in any order.)
+    inbox = tmp_path / "data" / "inbox"
+    inbox.mkdir(parents=True)
+    sources = sorted(HF_API.glob("*.json")) + sorted(SEEDS.glob("*.txt"))
+    names = [f"{n:03d}-{path.name}" for n in range(6) for path in sources]
+    stamp = time.time() - 10_000
+    for age, name in enumerate(reversed(names)):  # the last name is the oldest file
+        source = sources[names.index(name) % len(sources)]
+        (inbox / name).write_bytes(source.read_bytes() + b"\n" * (names.index(name) // len(sources)))
+        os.utime(inbox / name, (stamp + age, stamp + age))
+    running = start_daemon()
+    running.wait_idle(digests=len(names))
+    conn = sqlite3.connect(f"file:{running.data_dir / 'seenpapers.db'}?mode=ro", uri=True)
+    ingested = [name for (name,) in conn.execute("SELECT name FROM digests ORDER BY id")]
+    conn.close()
+    assert ingested == list(reversed(names))
+
+
 def test_sigterm_stops_cleanly_and_logs_to_the_data_dir(daemon):
     assert daemon.stop(signal.SIGTERM) == 0
     log = (daemon.data_dir / "seenpapers.log").read_text()

@@ -27,6 +27,7 @@ from .openapi import OPENAPI
 MAX_JSON_BYTES = 1024 * 1024
 MAX_ITEMS = 500
 MAX_FIELD_CHARS = 20_000
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id cannot be bound, let alone known
 CAPTURE_TYPES = {
     "text/plain": ".txt",
     "text/html": ".html",
@@ -217,8 +218,8 @@ def _paper_item(item, index: int) -> dict:
 
 def _paper_id(request: web.Request) -> int:
     raw = request.match_info["paper_id"]
-    if not re.fullmatch(r"\d{1,18}", raw):
-        raise ApiError(422, "bad_shape", "paper id must be a positive integer")
+    if not re.fullmatch(r"[0-9]{1,19}", raw) or not 0 < int(raw) <= MAX_ID:
+        raise ApiError(422, "bad_shape", f"paper id must be an integer from 1 to {MAX_ID}")
     return int(raw)
 
 
@@ -248,8 +249,8 @@ async def lookup_papers(request: web.Request) -> web.Response:
 async def mark_read(request: web.Request) -> web.Response:
     body = await _json_body(request)
     ids = _list_field(body, "paper_ids")
-    if not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
-        raise ApiError(422, "bad_shape", '"paper_ids" must be positive integers')
+    if not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids):
+        raise ApiError(422, "bad_shape", f'"paper_ids" must be integers from 1 to {MAX_ID}')
     return web.json_response({"marked": await _write(request, store.mark_read, ids)})
 
 

@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from . import __version__, config, ingest, lookup, service, store, text
 
@@ -108,8 +109,9 @@ def lookup_command(data_dir, as_json, abstract, titles):
         if r["duplicate_of"]:
             link = r["duplicate_of"]
             title += f"\n  duplicate of #{link['paper_id']} {link['title']}\n  ({link['reason']}; similarity {link['similarity']:.2f})"
-        table.add_row(r["status"], title, str(r["times_seen"]), r["first_seen"] or "", r["last_seen"] or "",
-                      r["digests"][0]["name"] if r["digests"] else "")
+        # Text, not rich markup: a title "[red]…[/]" is shown as written (and cannot crash it).
+        table.add_row(r["status"], Text(title), str(r["times_seen"]), r["first_seen"] or "", r["last_seen"] or "",
+                      Text(r["digests"][0]["name"] if r["digests"] else ""))
     Console().print(table)
 
 

@@ -16,7 +16,8 @@ def _ref(name: str) -> dict:
 
 
 _NULLABLE_STR = {"type": "string", "nullable": True}
-_PAPER_ID = {"name": "paper_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+_ID = {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}
+_PAPER_ID = {"name": "paper_id", "in": "path", "required": True, "schema": _ID}
 _ERRORS = {code: _ERROR for code in ("400", "401", "403", "413", "415", "422")}
 
 OPENAPI = {
@@ -60,7 +61,7 @@ OPENAPI = {
                     "content": {_JSON: {"schema": {
                         "type": "object", "required": ["paper_ids"],
                         "properties": {"paper_ids": {"type": "array", "minItems": 1, "maxItems": 500,
-                                                     "items": {"type": "integer", "minimum": 1}}},
+                                                     "items": _ID}},
                     }}},
                 },
                 "responses": {
@@ -93,9 +94,13 @@ OPENAPI = {
                                 "description": "file name to use (made safe; never replaces a file)"}],
                 "requestBody": {
                     "required": True,
-                    "content": {t: {"schema": {"type": "string"}} for t in (
-                        "text/plain", "text/html", "application/json", "application/xml",
-                        "application/atom+xml", "application/rss+xml", "message/rfc822")},
+                    "content": {
+                        # the JSON as downloaded (any JSON document); other types are text, not blank
+                        _JSON: {"schema": {}},
+                        **{t: {"schema": {"type": "string", "pattern": r"\S"}} for t in (
+                            "text/plain", "text/html", "application/xml",
+                            "application/atom+xml", "application/rss+xml", "message/rfc822")},
+                    },
                 },
                 "responses": {
                     "202": _json({"type": "object", "properties": {"name": {"type": "string"}}}, "Accepted"),

@@ -86,6 +86,9 @@ class Watcher:
         self.inboxes = inboxes
         self.on_file = on_file
         self._settling: dict[Path, asyncio.Task] = {}
+        # Fair (first come, first served): settled files are handed on in the order they were
+        # met, the files already there oldest first, and not in whichever order their checks end.
+        self._in_order = asyncio.Lock()
         self.ready = asyncio.Event()
 
     def _accepts(self, path: Path) -> bool:
@@ -134,17 +137,20 @@ class Watcher:
         self._settling[path] = asyncio.create_task(self._when_settled(path))
 
     async def _when_settled(self, path: Path) -> None:
+        quiet = False  # waited the quiet period where leases tell nothing
         try:
             while True:
-                writing = await asyncio.to_thread(open_for_writing, path)
-                if writing is None:
-                    await asyncio.sleep(QUIET_WITHOUT_LEASES)
-                    break
-                if not writing:
-                    break
-                await asyncio.sleep(POLL_WHILE_OPEN)
+                async with self._in_order:
+                    writing = None if quiet else await asyncio.to_thread(open_for_writing, path)
+                    if writing is False or quiet:
+                        await self._hand_on(path)
+                        return
+                quiet = writing is None
+                await asyncio.sleep(QUIET_WITHOUT_LEASES if quiet else POLL_WHILE_OPEN)
         except asyncio.CancelledError:
             return
+
+    async def _hand_on(self, path: Path) -> None:
         if self._settling.get(path) is asyncio.current_task():
             del self._settling[path]
         if path.is_file():

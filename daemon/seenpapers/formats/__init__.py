@@ -68,8 +68,10 @@ def _module_for(text: str, name: str):
         return email_digest
     if head[:1] in ("[", "{"):
         return hf_api
-    if head.startswith("<?xml") or "<rss" in head or "<feed" in head or "<rdf:rdf" in head:
+    # Markup starts with a tag; plain text that only mentions one (a paper titled
+    # "... <body> ...", "<feed>") is still plain text.
+    if head.startswith("<") and (head.startswith("<?xml") or "<rss" in head or "<feed" in head or "<rdf:rdf" in head):
         return arxiv_feed
-    if suffix in (".html", ".htm") or head.startswith("<") or "<html" in head or "<body" in head:
+    if suffix in (".html", ".htm") or head.startswith("<"):
         return html_page
     return hf_text

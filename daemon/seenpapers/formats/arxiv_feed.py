@@ -60,14 +60,14 @@ def parse(text: str, *, name: str, mtime: datetime) -> ParsedDigest:
 def _entry(item) -> Entry | None:
     if _is_api_error(item):
         return None
-    title = _TITLE_SUFFIX.sub("", _plain(item.get("title")))
+    title = _TITLE_SUFFIX.sub("", _plain(item.get("title"), _is_html(item, "title")))
     if not title.strip():
         return None
     link = item.get("link") or ""
     published = _day(item, "published") or _day(item, "updated")
     return Entry(
         title=title,
-        abstract=_ANNOUNCE.sub("", _plain(item.get("summary"))),
+        abstract=_ANNOUNCE.sub("", _plain(item.get("summary"), _is_html(item, "summary"))),
         authors=_authors(item),
         # Atom id and RSS guid carry the version ("…v1"); Entry keeps the id without it.
         arxiv_id=arxiv_id(item.get("id")) or arxiv_id(link),
@@ -84,14 +84,20 @@ def _authors(item) -> list[str]:
     return names
 
 
-def _plain(value) -> str:
-    """Feed text as plain text: tags out, entities decoded (RSS 1.0 sends HTML)."""
+def _plain(value, is_html: bool = False) -> str:
+    """Feed text as plain text: tags out, entities decoded (RSS 1.0 sends HTML; feedparser
+    gives an RSS description as HTML, "R&D" as "R&amp;D")."""
     if not isinstance(value, str):
         return ""
     if not _TAG.search(value):
-        return value
+        return html.unescape(value) if is_html and "&" in value else value
     stripped = _TAG.sub(lambda m: "\n" if m[1].lower() in _BREAKS else "", value)
     return html.unescape(stripped)
+
+
+def _is_html(item, key: str) -> bool:
+    detail = item.get(key + "_detail")
+    return isinstance(detail, dict) and detail.get("type") in ("text/html", "application/xhtml+xml")
 
 
 def _day(obj, key: str) -> date | None:

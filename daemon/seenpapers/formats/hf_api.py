@@ -108,13 +108,19 @@ def _entry(item) -> Entry | None:
         published=_day(paper.get("publishedAt")),
         submitted=_time(paper.get("submittedOnDailyAt")) or _time(item.get("publishedAt")),
         upvotes=upvotes if isinstance(upvotes, int) and not isinstance(upvotes, bool) else None,
-        url=f"https://huggingface.co/papers/{paper['id']}" if _str(paper.get("id")) else None,
+        url=f"https://huggingface.co/papers/{_str(paper['id'])}" if _str(paper.get("id")) else None,
     )
 
 
 def _time(value) -> str | None:
-    """An ISO timestamp as given, or None when it does not start with a date."""
-    return value if isinstance(value, str) and _ISO_DATE.match(value) else None
+    """An ISO timestamp as given, or None when it does not start with a real day."""
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        return None
+    try:
+        date.fromisoformat(value[:10])  # "2024-13-45" and non-ASCII digits are no day
+    except ValueError:
+        return None
+    return _str(value)
 
 
 def _day(value) -> str | None:
@@ -122,4 +128,10 @@ def _day(value) -> str | None:
 
 
 def _str(value) -> str:
-    return value if isinstance(value, str) else ""
+    """A JSON string as text; half a UTF-16 pair ("\\ud800", which JSON may spell but SQLite
+    cannot store) becomes U+FFFD."""
+    if not isinstance(value, str):
+        return ""
+    if value.isascii():
+        return value
+    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
