@@ -247,3 +247,20 @@ def test_the_search_index_is_whole_after_a_real_backfill(db):
     assert db["search_pending"].count == 0
     db.execute("INSERT INTO papers_fts (papers_fts) VALUES ('integrity-check')")
     assert db.execute("SELECT count(*) FROM papers_fts_docsize").fetchone()[0] == db["papers"].count
+
+
+def test_inside_a_batch_of_files_a_failing_file_is_undone_alone(tmp_path):
+    db = store.open_db(tmp_path / "seenpapers.db")
+
+    def record(name):
+        db.execute("INSERT INTO failures (sha256, name, error, failed_at) VALUES (?, ?, 'x', 'now')", [name, name])
+
+    with store.write_transaction(db):  # what `seenpapers ingest` does around many files
+        with store.write_transaction(db):
+            record("kept")
+        with pytest.raises(RuntimeError), store.write_transaction(db):
+            record("undone")
+            raise RuntimeError("a file fails half-way")
+        with store.write_transaction(db):
+            record("kept too")
+    assert [name for (name,) in db.execute("SELECT name FROM failures ORDER BY name")] == ["kept", "kept too"]

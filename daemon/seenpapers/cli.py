@@ -35,6 +35,9 @@ def cli():
     already seen, read, or met before under another title."""
 
 
+FILES_PER_COMMIT = 100  # a crash loses at most these; ingest again and they are read again
+
+
 @cli.command(name="ingest")
 @data_dir_option
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
@@ -54,12 +57,14 @@ def ingest_command(data_dir, paths):
         console=err, transient=True, disable=len(files) < 2,
     ) as progress:
         task = progress.add_task("ingesting", total=len(files))
-        for number, path in enumerate(files, 1):
-            results.append(ingest.ingest_file(db, path))
-            progress.advance(task)
-            if number % 100 == 0:
-                store.update_search_index(db)
-    store.update_search_index(db)
+        for start in range(0, len(files), FILES_PER_COMMIT):
+            # One commit for many files: each file's keys land on random index pages, and a
+            # commit per file wrote most of those pages again for every file.
+            with store.write_transaction(db):
+                for path in files[start:start + FILES_PER_COMMIT]:
+                    results.append(ingest.ingest_file(db, path))
+                    progress.advance(task)
+            store.update_search_index(db)
     _print_summary(results, time.perf_counter() - started)
     sys.exit(1 if any(r.status == "failed" for r in results) else 0)
 

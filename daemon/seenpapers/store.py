@@ -330,7 +330,19 @@ def counts(db: sqlite_utils.Database) -> dict:
 @contextmanager
 def write_transaction(db: sqlite_utils.Database):
     """BEGIN IMMEDIATE ... COMMIT: take the write lock up front, so a second writer waits
-    (busy timeout) instead of failing when its read snapshot turns stale."""
+    (busy timeout) instead of failing when its read snapshot turns stale. Inside another
+    transaction (a backfill commits many files at once), a savepoint: one file's failure
+    still undoes that file alone."""
+    if db.conn.in_transaction:
+        db.conn.execute("SAVEPOINT nested")
+        try:
+            yield db
+        except BaseException:
+            db.conn.execute("ROLLBACK TO nested")
+            db.conn.execute("RELEASE nested")
+            raise
+        db.conn.execute("RELEASE nested")
+        return
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
