@@ -151,6 +151,15 @@ def _table_counts(db_path: Path) -> dict:
         conn.close()
 
 
+def with_samples(folder: Path):
+    """A daemon on a new data dir that holds the five sample digests: the body of a
+    module-scoped fixture (``yield from with_samples(tmp_path_factory.mktemp(...))``)."""
+    running = Daemon(folder / "data", "--samples")
+    running.wait_idle(digests=5)
+    yield running
+    running.stop()
+
+
 @pytest.fixture
 def daemon(tmp_path):
     running = Daemon(tmp_path / "data")

@@ -9,17 +9,14 @@ import urllib.parse
 import aiohttp
 import pytest
 
-from .conftest import FIXTURES, HF_API, Daemon
+from .conftest import FIXTURES, HF_API, Daemon, with_samples
 
 EXTENSION = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    running = Daemon(tmp_path_factory.mktemp("api") / "data", "--samples")
-    running.wait_idle(digests=5)
-    yield running
-    running.stop()
+    yield from with_samples(tmp_path_factory.mktemp("api"))
 
 
 def test_health_needs_no_token_and_counts_what_is_known(api):

@@ -8,7 +8,7 @@ from schemathesis import GenerationMode
 
 from seenpapers.openapi import OPENAPI
 
-from .conftest import Daemon
+from .conftest import with_samples
 
 pytestmark = pytest.mark.slow
 
@@ -23,10 +23,7 @@ EXAMPLES = 40  # per operation and mode: all of it well under a minute on two co
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    running = Daemon(tmp_path_factory.mktemp("schema") / "data", "--samples")
-    running.wait_idle(digests=5)
-    yield running
-    running.stop()
+    yield from with_samples(tmp_path_factory.mktemp("schema"))
 
 
 @pytest.fixture(scope="module")
