@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from stat import S_ISREG
 
+import numpy as np
 import sqlite_utils
 
 from . import formats, matcher, store
@@ -36,7 +37,30 @@ class Result:
     error: str | None = None
 
 
+@dataclass
+class Prepared:
+    """A file read, parsed and hashed, ready to commit: the part of an ingest that needs no
+    database, so a backfill can run it in other processes (see cli.ingest_command)."""
+
+    name: str
+    path: str | None
+    size: int | None
+    sha256: str | None = None
+    digest: ParsedDigest | None = None
+    hashes: list[np.ndarray] | None = None  # matcher.shingles of each entry's abstract
+    error: str | None = None
+
+
 def ingest_file(db: sqlite_utils.Database, path: Path) -> Result:
+    return commit(db, prepare_file(path, known=lambda sha256: _known(db, sha256)))
+
+
+def ingest_bytes(db: sqlite_utils.Database, data: bytes, *, name: str, path: str | None, mtime: datetime) -> Result:
+    return commit(db, prepare_bytes(data, name=name, path=path, mtime=mtime, known=lambda sha256: _known(db, sha256)))
+
+
+def prepare_file(path: Path, known=None) -> Prepared:
+    """Read and parse a file; ``known(sha256)`` says whether to stop at its hash."""
     path = Path(path)
     name = printable(path.name)
     try:
@@ -47,11 +71,27 @@ def ingest_file(db: sqlite_utils.Database, path: Path) -> Result:
             raise ParseError(f"file too large: {stat.st_size:,} bytes (limit {formats.MAX_BYTES:,})")
         data = path.read_bytes()
     except ParseError as e:
-        return _failed(db, name, printable(str(path)), None, stat.st_size, str(e))
+        return Prepared(name, printable(str(path)), stat.st_size, error=str(e))
     except OSError as e:
-        return _failed(db, name, printable(str(path)), None, None, f"cannot read the file: {e.strerror or e}")
+        return Prepared(name, printable(str(path)), None, error=f"cannot read the file: {e.strerror or e}")
     mtime = datetime.fromtimestamp(stat.st_mtime)
-    return ingest_bytes(db, data, name=name, path=printable(str(path.resolve())), mtime=mtime)
+    return prepare_bytes(data, name=name, path=printable(str(path.resolve())), mtime=mtime, known=known)
+
+
+def prepare_bytes(data: bytes, *, name: str, path: str | None, mtime: datetime, known=None) -> Prepared:
+    prepared = Prepared(name, path, len(data), hashlib.sha256(data).hexdigest())
+    if known is not None and known(prepared.sha256):
+        return prepared  # commit() skips it
+    try:
+        prepared.digest = formats.parse(data, name=name, mtime=mtime)
+    except ParseError as e:
+        prepared.error = str(e)
+    except Exception as e:  # a parser bug must not stop the daemon; keep the trace in the log
+        log.exception("parser crashed on %s", name)
+        prepared.error = f"internal error while parsing: {type(e).__name__}: {e}"
+    else:
+        prepared.hashes = matcher.shingles_of([entry.abstract for entry in prepared.digest.entries])
+    return prepared
 
 
 def printable(name: str) -> str:
@@ -59,22 +99,18 @@ def printable(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def ingest_bytes(db: sqlite_utils.Database, data: bytes, *, name: str, path: str | None, mtime: datetime) -> Result:
-    sha256 = hashlib.sha256(data).hexdigest()
-    if _known(db, sha256):
-        return Result(name, "known")
-    try:
-        digest = formats.parse(data, name=name, mtime=mtime)
-    except ParseError as e:
-        return _failed(db, name, path, sha256, len(data), str(e))
-    except Exception as e:  # a parser bug must not stop the daemon; keep the trace in the log
-        log.exception("parser crashed on %s", name)
-        return _failed(db, name, path, sha256, len(data), f"internal error while parsing: {type(e).__name__}: {e}")
+def commit(db: sqlite_utils.Database, prepared: Prepared) -> Result:
+    """Write a prepared file in one transaction (a savepoint inside a caller's)."""
+    p = prepared
+    if p.sha256 and _known(db, p.sha256):
+        return Result(p.name, "known")
+    if p.digest is None:
+        return _failed(db, p.name, p.path, p.sha256, p.size, p.error or "not parsed")
     with store.write_transaction(db):
-        if _known(db, sha256):  # another process committed it while we parsed
-            return Result(name, "known")
-        result = _commit(db, digest, sha256=sha256, name=name, path=path, size=len(data))
-        db.execute("DELETE FROM failures WHERE sha256 = ?", [sha256])
+        if _known(db, p.sha256):  # another process committed it while we parsed
+            return Result(p.name, "known")
+        result = _commit(db, p.digest, p.hashes, sha256=p.sha256, name=p.name, path=p.path, size=p.size)
+        db.execute("DELETE FROM failures WHERE sha256 = ?", [p.sha256])
     return result
 
 
@@ -82,7 +118,7 @@ def _known(db: sqlite_utils.Database, sha256: str) -> bool:
     return db.execute("SELECT 1 FROM digests WHERE sha256 = ?", [sha256]).fetchone() is not None
 
 
-def _commit(db, digest: ParsedDigest, *, sha256, name, path, size) -> Result:
+def _commit(db, digest: ParsedDigest, hashes: list[np.ndarray], *, sha256, name, path, size) -> Result:
     now = store.now()
     digest_id = db.execute(
         "INSERT INTO digests (sha256, name, path, format, date, size, entries, ingested_at)"
@@ -90,82 +126,112 @@ def _commit(db, digest: ParsedDigest, *, sha256, name, path, size) -> Result:
         [sha256, name, path, digest.format, digest.date.isoformat(), size, len(digest.entries), now],
     ).lastrowid
     result = Result(name, "ingested", entries=len(digest.entries))
-    all_hashes = matcher.shingles_of([entry.abstract for entry in digest.entries])  # at once: much faster
-    for position, (entry, hashes) in enumerate(zip(digest.entries, all_hashes), 1):
-        known = matcher.find_paper(db, entry.arxiv_id, entry.title_key, entry.abstract)
-        if known is None:
-            paper_id = _insert_paper(db, entry, now)
-            result.new_papers += 1
-            duplicate = matcher.find_duplicates(
-                db, [matcher.Query(entry.title, entry.abstract, entry.arxiv_id, exclude=paper_id, hashes=hashes,
-                                   title_key=entry.title_key)]
-            )[0]
-            if duplicate is not None:
-                db.execute(
-                    "INSERT OR IGNORE INTO duplicates (paper_id, duplicate_of, similarity, reason, found_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    [paper_id, duplicate.paper_id, duplicate.similarity, duplicate.reason, now],
-                )
-                result.duplicates += 1
-            matcher.index_paper(db, paper_id, entry.title, hashes)
-            shown_abstract = None
-        else:
-            paper_id = known.id
-            result.seen_again += 1
-            _fill_in(db, paper_id, entry)
-            if entry.abstract and not known.abstract:
-                matcher.index_paper(db, paper_id, known.title, hashes)
-            # Keep the abstract as shown only when it differs: an edited abstract is evidence.
-            shown_abstract = entry.abstract if entry.abstract and known.abstract and entry.abstract != known.abstract else None
-        db.execute(
-            "INSERT INTO sightings (paper_id, digest_id, position, title, arxiv_id, authors_count,"
-            " published, upvotes, abstract) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [paper_id, digest_id, position, entry.title, entry.arxiv_id, entry.authors_count,
-             entry.published, entry.upvotes, shown_abstract],
-        )
+    shown = list(enumerate(zip(digest.entries, hashes), 1))
+    for start, end in _runs(digest.entries):
+        _commit_run(db, digest_id, shown[start:end], now, result)
     return result
 
 
-def _insert_paper(db, entry: Entry, now: str) -> int:
-    return db.execute(
-        "INSERT INTO papers (arxiv_id, title, title_key, abstract, authors, authors_count,"
-        " published, url, first_ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [entry.arxiv_id, entry.title, entry.title_key, entry.abstract,
-         _authors_json(entry), entry.authors_count, entry.published, entry.url, now],
-    ).lastrowid
+def _runs(entries: list[Entry]) -> list[tuple[int, int]]:
+    """Consecutive runs of entries in which no two share an arXiv id or a title key. Within
+    a run, no entry can be the paper another one adds, so a run's identities are all found
+    before any of it is written, and come out as they would one entry at a time."""
+    runs, start, ids, keys = [], 0, set(), set()
+    for i, entry in enumerate(entries):
+        if entry.title_key in keys or (entry.arxiv_id and entry.arxiv_id in ids):
+            runs.append((start, i))
+            start, ids, keys = i, set(), set()
+        keys.add(entry.title_key)
+        if entry.arxiv_id:
+            ids.add(entry.arxiv_id)
+    return runs + [(start, len(entries))] if entries else runs
+
+
+def _commit_run(db, digest_id: int, run: list[tuple[int, tuple[Entry, np.ndarray]]], now: str, result: Result) -> None:
+    """A run of entries in a few statements: a statement per entry was most of a backfill."""
+    known = matcher.find_papers(db, [(entry.arxiv_id, entry.title_key, entry.abstract) for _, (entry, _) in run])
+    # New papers get the ids SQLite would give them one by one (max + 1; papers are never
+    # deleted by the daemon), so each one's duplicates are looked for among older papers.
+    next_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM papers").fetchone()[0]
+    new_papers, fill_ins, to_index, queries, sightings = [], [], [], [], []
+    abstracts: dict[int, str] = {}  # a known paper's abstract as this run leaves it
+    for (position, (entry, hashes)), paper in zip(run, known):
+        if paper is None:
+            paper_id, next_id = next_id, next_id + 1
+            new_papers.append([paper_id, entry.arxiv_id, entry.title, entry.title_key, entry.abstract,
+                               _authors_json(entry), entry.authors_count, entry.published, entry.url, now])
+            to_index.append((paper_id, entry.title, hashes))
+            queries.append(matcher.Query(entry.title, entry.abstract, entry.arxiv_id, before=paper_id,
+                                         hashes=hashes, title_key=entry.title_key))
+            shown_abstract = None
+        else:
+            paper_id = paper.id
+            fill_ins.append(_fill_in_values(paper_id, entry))
+            had = abstracts.setdefault(paper_id, paper.abstract)
+            if entry.abstract and not had:
+                to_index.append((paper_id, paper.title, hashes))
+                abstracts[paper_id] = entry.abstract
+            # Keep the abstract as shown only when it differs: an edited abstract is evidence.
+            shown_abstract = entry.abstract if entry.abstract and had and entry.abstract != had else None
+        sightings.append([paper_id, digest_id, position, entry.title, entry.arxiv_id, entry.authors_count,
+                          entry.published, entry.upvotes, shown_abstract])
+    db.conn.executemany(_FILL_IN, fill_ins)
+    db.conn.executemany(
+        "INSERT INTO papers (id, arxiv_id, title, title_key, abstract, authors, authors_count,"
+        " published, url, first_ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        new_papers,
+    )
+    matcher.index_papers(db, to_index)
+    duplicates = [
+        [query.before, found.paper_id, found.similarity, found.reason, now]
+        for query, found in zip(queries, matcher.find_duplicates(db, queries)) if found is not None
+    ]
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO duplicates (paper_id, duplicate_of, similarity, reason, found_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        duplicates,
+    )
+    db.conn.executemany(
+        "INSERT INTO sightings (paper_id, digest_id, position, title, arxiv_id, authors_count,"
+        " published, upvotes, abstract) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        sightings,
+    )
+    result.new_papers += len(new_papers)
+    result.seen_again += len(run) - len(new_papers)
+    result.duplicates += len(duplicates)
 
 
 def _authors_json(entry: Entry) -> str | None:
     return json.dumps(entry.authors, ensure_ascii=False) if entry.authors else None
 
 
-def _fill_in(db, paper_id: int, entry: Entry) -> None:
-    """What a later sighting knows and the paper lacks (an id, an abstract, authors)."""
-    db.execute(
-        """UPDATE papers SET
-             arxiv_id = coalesce(arxiv_id, :arxiv_id),
-             abstract = CASE WHEN coalesce(abstract, '') = '' THEN :abstract ELSE abstract END,
-             authors = coalesce(authors, :authors),
-             authors_count = coalesce(authors_count, :authors_count),
-             published = coalesce(published, :published),
-             url = coalesce(url, :url)
-           WHERE id = :id AND (
-             (arxiv_id IS NULL AND :arxiv_id IS NOT NULL)
-             OR (coalesce(abstract, '') = '' AND :abstract != '')
-             OR (authors IS NULL AND :authors IS NOT NULL)
-             OR (authors_count IS NULL AND :authors_count IS NOT NULL)
-             OR (published IS NULL AND :published IS NOT NULL)
-             OR (url IS NULL AND :url IS NOT NULL))""",
-        {
-            "id": paper_id,
-            "arxiv_id": entry.arxiv_id,
-            "abstract": entry.abstract,
-            "authors": _authors_json(entry),
-            "authors_count": entry.authors_count,
-            "published": entry.published,
-            "url": entry.url,
-        },
-    )
+# What a later sighting knows and the paper lacks (an id, an abstract, authors).
+_FILL_IN = """UPDATE papers SET
+     arxiv_id = coalesce(arxiv_id, :arxiv_id),
+     abstract = CASE WHEN coalesce(abstract, '') = '' THEN :abstract ELSE abstract END,
+     authors = coalesce(authors, :authors),
+     authors_count = coalesce(authors_count, :authors_count),
+     published = coalesce(published, :published),
+     url = coalesce(url, :url)
+   WHERE id = :id AND (
+     (arxiv_id IS NULL AND :arxiv_id IS NOT NULL)
+     OR (coalesce(abstract, '') = '' AND :abstract != '')
+     OR (authors IS NULL AND :authors IS NOT NULL)
+     OR (authors_count IS NULL AND :authors_count IS NOT NULL)
+     OR (published IS NULL AND :published IS NOT NULL)
+     OR (url IS NULL AND :url IS NOT NULL))"""
+
+
+def _fill_in_values(paper_id: int, entry: Entry) -> dict:
+    return {
+        "id": paper_id,
+        "arxiv_id": entry.arxiv_id,
+        "abstract": entry.abstract,
+        "authors": _authors_json(entry),
+        "authors_count": entry.authors_count,
+        "published": entry.published,
+        "url": entry.url,
+    }
 
 
 def _failed(db, name: str, path: str | None, sha256: str | None, size: int | None, error: str) -> Result:

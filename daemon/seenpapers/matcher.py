@@ -64,7 +64,7 @@ class Query:
     title: str
     abstract: str = ""
     arxiv_id: str | None = None
-    exclude: int | None = None  # its own paper id, at ingest
+    before: int | None = None  # at ingest, its own paper id: only older papers are candidates
     hashes: np.ndarray | None = None  # shingles(abstract), when the caller has them already
     title_key: str | None = None  # text.title_key(title), likewise
 
@@ -224,22 +224,20 @@ def fingerprint(hashes: np.ndarray) -> bytes:
     return (hashes & _LOW32).astype("<u4").tobytes()
 
 
-def index_paper(db: sqlite_utils.Database, paper_id: int, title: str, abstract: str | np.ndarray) -> None:
-    """Store what finds and compares a paper: its keys, its fingerprint (from its abstract,
-    or the shingles already made of it) and its title's words. No abstract, nothing stored."""
-    hashes = shingles(abstract) if isinstance(abstract, str) else abstract
-    keys, row = index_rows(paper_id, title, hashes)
+def index_papers(db: sqlite_utils.Database, papers: list[tuple[int, str, np.ndarray]]) -> None:
+    """Store what finds and compares each paper (id, title, shingles of its abstract): its
+    keys, its fingerprint and its title's words. No abstract, nothing stored."""
+    keys, rows = index_rows(papers)
     db.conn.executemany("INSERT OR IGNORE INTO match_keys (key, paper_id) VALUES (?, ?)", keys)
-    if row:
-        db.execute("INSERT OR REPLACE INTO match_shingles (paper_id, shingles, title_parts) VALUES (?, ?, ?)", row)
+    db.conn.executemany("INSERT OR REPLACE INTO match_shingles (paper_id, shingles, title_parts) VALUES (?, ?, ?)", rows)
 
 
-def index_rows(paper_id: int, title: str, hashes: np.ndarray) -> tuple[list[tuple], tuple | None]:
-    """What index_paper stores for a paper: its match_keys rows and its match_shingles row."""
-    if not len(hashes):
-        return [], None
-    keys = [(key, paper_id) for key in stored_keys(hashes)]
-    return keys, (paper_id, fingerprint(hashes), _pack_parts(text.title_parts(title)))
+def index_rows(papers: list[tuple[int, str, np.ndarray]]) -> tuple[list[tuple], list[tuple]]:
+    """What index_papers stores: the match_keys rows and the match_shingles rows."""
+    papers = [paper for paper in papers if len(paper[2])]
+    keys = [(key, pid) for (pid, _, _), chosen in zip(papers, stored_keys_of([h for _, _, h in papers]))
+            for key in chosen]
+    return keys, [(pid, fingerprint(h), _pack_parts(text.title_parts(title))) for pid, title, h in papers]
 
 
 def _unpack(fingerprint: bytes | None) -> set[int]:
@@ -256,7 +254,7 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 # --- candidates ---------------------------------------------------------------------------
 
 
-def _abstract_candidates(db, probes: list[list[int]], excluded: list[int | None]) -> list[list[int]]:
+def _abstract_candidates(db, probes: list[list[int]], before: list[int | None]) -> list[list[int]]:
     """For each entry, the papers sharing most of its sampled n-grams (common ones skipped),
     counted in SQL: a page whose abstracts share many n-grams with known papers has
     thousands of (entry, owner) pairs, too many to count in Python."""
@@ -264,21 +262,21 @@ def _abstract_candidates(db, probes: list[list[int]], excluded: list[int | None]
     rows = [
         # One shared 4-gram is chance for a whole abstract (a copy shares several of its
         # keys), but may be all a short truncated copy has.
-        [i, key, 1 if len(keys) < SHORT_PROBE else 2, -1 if exclude is None else exclude]
-        for i, (keys, exclude) in enumerate(zip(probes, excluded)) for key in set(keys)
+        [i, key, 1 if len(keys) < SHORT_PROBE else 2, _NEWEST if older is None else older]
+        for i, (keys, older) in enumerate(zip(probes, before)) for key in set(keys)
     ]
     if not rows:
         return answer
     for i, pid in db.execute(
         """
-        WITH probe AS (SELECT value ->> 0 AS i, value ->> 1 AS key, value ->> 2 AS least, value ->> 3 AS exclude
+        WITH probe AS (SELECT value ->> 0 AS i, value ->> 1 AS key, value ->> 2 AS least, value ->> 3 AS before
                        FROM json_each(:rows)),
         -- a key held by more than COMMON papers says nothing ("in this paper we")
         rare AS (SELECT key FROM (SELECT DISTINCT key FROM probe) k
                  WHERE (SELECT count(*) FROM (SELECT 1 FROM match_keys m WHERE m.key = k.key LIMIT :common + 1))
                        BETWEEN 1 AND :common),
         votes AS (SELECT p.i, m.paper_id, count(*) AS votes FROM probe p CROSS JOIN match_keys m
-                  WHERE m.key = p.key AND p.key IN rare AND m.paper_id <> p.exclude
+                  WHERE m.key = p.key AND p.key IN rare AND m.paper_id < p.before
                   GROUP BY p.i, m.paper_id HAVING count(*) >= p.least)
         SELECT i, paper_id FROM (SELECT i, paper_id, row_number() OVER (PARTITION BY i ORDER BY votes DESC, paper_id) AS n
                                  FROM votes) WHERE n <= :candidates
@@ -287,6 +285,9 @@ def _abstract_candidates(db, probes: list[list[int]], excluded: list[int | None]
     ):
         answer[i].append(pid)
     return answer
+
+
+_NEWEST = 1 << 62  # older than every paper
 
 
 # --- pair features and the decision -------------------------------------------------------
@@ -433,7 +434,7 @@ def candidate_pairs(db: sqlite_utils.Database, queries: list[Query]) -> list[tup
     (paper id, title, Side)."""
     made = iter(shingles_of([q.abstract for q in queries if q.hashes is None]))
     hashes = [next(made) if q.hashes is None else q.hashes for q in queries]
-    abstract_candidates = _abstract_candidates(db, stored_keys_of(hashes), [q.exclude for q in queries])
+    abstract_candidates = _abstract_candidates(db, stored_keys_of(hashes), [q.before for q in queries])
     title_keys = [text.title_key(q.title) if q.title_key is None else q.title_key for q in queries]
     same_title: dict[str, list[int]] = {}
     for pid, key in db.execute(
@@ -443,38 +444,64 @@ def candidate_pairs(db: sqlite_utils.Database, queries: list[Query]) -> list[tup
         same_title.setdefault(key, []).append(pid)
     candidates = []
     for q, key, by_abstract in zip(queries, title_keys, abstract_candidates):
-        by_title = [pid for pid in same_title.get(key, ()) if pid != q.exclude][:CANDIDATES]
+        by_title = [pid for pid in same_title.get(key, ()) if q.before is None or pid < q.before][:CANDIDATES]
         candidates.append(list(dict.fromkeys(by_title + by_abstract)))
     # Under another title, a paper sharing under half of the abstract is ruled out (see
     # ruled_out): most of a page's candidates go here, on their fingerprints alone, before
     # their rows in papers (large, rarely in cache) are read.
-    fingerprints = {pid: (_unpack(shingles), packed) for pid, shingles, packed in db.execute(
+    fingerprints = {pid: (shingles, packed) for pid, shingles, packed in db.execute(
         "SELECT paper_id, shingles, title_parts FROM match_shingles WHERE paper_id IN (SELECT value FROM json_each(?))",
         [json.dumps(sorted({pid for ids in candidates for pid in ids}))],
     )}
-    sides = []
-    for q, h, key, ids in zip(queries, hashes, title_keys, candidates):
-        side = Side.of(q.title, q.abstract, q.arxiv_id, hashes=h) if ids else None
-        ids[:] = [pid for pid in ids if _may_match(side, key, fingerprints.get(pid))]
-        sides.append(side if ids else None)
+    pairs = [(i, pid) for i, ids in enumerate(candidates) for pid in ids]
+    keep = _may_match(hashes, title_keys, pairs, fingerprints)
+    candidates = [[] for _ in queries]
+    for (i, pid), kept in zip(pairs, keep):
+        if kept:
+            candidates[i].append(pid)
     papers = {}
     for pid, title, arxiv_id in db.execute(
         "SELECT id, title, arxiv_id FROM papers WHERE id IN (SELECT value FROM json_each(?))",
         [json.dumps(sorted({pid for ids in candidates for pid in ids}))],
     ):
-        shingles, packed = fingerprints.get(pid, (set(), None))
-        papers[pid] = (pid, title, Side.stored(title, shingles, arxiv_id, packed))
-    return [(side, [papers[pid] for pid in ids]) for side, ids in zip(sides, candidates)]
+        shingles, packed = fingerprints.get(pid, (None, None))
+        papers[pid] = (pid, title, Side.stored(title, _unpack(shingles), arxiv_id, packed))
+    return [
+        (Side.of(q.title, q.abstract, q.arxiv_id, hashes=h) if ids else None, [papers[pid] for pid in ids])
+        for q, h, ids in zip(queries, hashes, candidates)
+    ]
 
 
-def _may_match(side: Side, title_key: str, stored: tuple[set[int], str] | None) -> bool:
-    if stored is None:
-        return True  # no abstract: a candidate by its title
-    shingles, packed = stored
-    if packed.replace(" ", "").replace("|", "") == title_key:
-        return True
-    shared = len(side.shingles & shingles)
-    return bool(shared) and shared / min(len(side.shingles), len(shingles)) >= MIN_CONTAINMENT
+def _may_match(hashes: list[np.ndarray], title_keys: list[str], pairs: list[tuple[int, int]],
+               fingerprints: dict[int, tuple[bytes, str]]) -> list[bool]:
+    """Which (query, candidate) pairs ruled_out may still accept: the same title, or at
+    least MIN_CONTAINMENT of the shorter abstract shared. All pairs' shared n-grams are
+    counted in one numpy pass: a set per candidate was most of a backfill's matching."""
+    stored = [fingerprints.get(pid) for _, pid in pairs]
+    with_both = [n for n, ((i, _), f) in enumerate(zip(pairs, stored)) if f is not None and len(hashes[i])]
+    shared = np.zeros(len(pairs), dtype=np.int64)
+    size_q = np.zeros(len(pairs), dtype=np.int64)
+    size_c = np.zeros(len(pairs), dtype=np.int64)
+    if with_both:
+        mine = [np.unique((hashes[pairs[n][0]] & _LOW32).astype(np.uint32)) for n in with_both]
+        theirs = [np.unique(np.frombuffer(stored[n][0], dtype="<u4")) for n in with_both]
+        size_q[with_both] = [len(a) for a in mine]
+        size_c[with_both] = [len(a) for a in theirs]
+        # Tag each n-gram with its pair (high 32 bits): one intersection for every pair.
+        tag = np.asarray(with_both, dtype=np.uint64) << np.uint64(32)
+        a = np.concatenate(mine).astype(np.uint64) | np.repeat(tag, size_q[with_both])
+        b = np.concatenate(theirs).astype(np.uint64) | np.repeat(tag, size_c[with_both])
+        common = np.intersect1d(a, b, assume_unique=True) >> np.uint64(32)
+        shared = np.bincount(common.astype(np.int64), minlength=len(pairs))
+    keep = []
+    for n, ((i, _), f) in enumerate(zip(pairs, stored)):
+        if f is None:
+            keep.append(True)  # no abstract: a candidate by its title
+        elif f[1].replace(" ", "").replace("|", "") == title_keys[i]:
+            keep.append(True)
+        else:
+            keep.append(bool(shared[n]) and shared[n] >= MIN_CONTAINMENT * min(size_q[n], size_c[n]))
+    return keep
 
 
 def find_duplicates(db: sqlite_utils.Database, queries: list[Query]) -> list[Duplicate | None]:

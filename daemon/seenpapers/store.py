@@ -167,8 +167,7 @@ def m002_match_keys(db: sqlite_utils.Database):
                " DELETE FROM match_shingles WHERE paper_id = old.id; END")
     rows = db.execute("SELECT id, title, title_key, abstract FROM papers").fetchall()
     for pid, title, key, abstract in rows:
-        if abstract:
-            matcher.index_paper(db, pid, title, abstract)
+        matcher.index_papers(db, [(pid, title, matcher.shingles(abstract or ""))])
         if text.title_key(title) != key:
             db.execute("UPDATE papers SET title_key = ? WHERE id = ?", [text.title_key(title), pid])
 
@@ -254,20 +253,16 @@ def m004_rehash_abstracts(db: sqlite_utils.Database):
     from . import matcher
 
     # Keys go in sorted (numpy sorts 10M of them in seconds; SQLite's sorter spilled to disk
-    # for many minutes) and the paper_id index is built afterwards: inserted paper by paper,
-    # 1M papers' random keys rewrite the same B-tree pages over and over for an hour.
-    db.execute("DROP INDEX idx_match_keys_paper_id")
+    # for many minutes), and without the paper_id index (m005): inserted paper by paper, 1M
+    # papers' random keys rewrite the same B-tree pages over and over for an hour.
+    db.execute("DROP INDEX IF EXISTS idx_match_keys_paper_id")
     db.execute("DELETE FROM match_keys")
     db.execute("DELETE FROM match_shingles")
     keys = []
     rows = db.conn.execute("SELECT id, title, abstract FROM papers WHERE abstract <> '' ORDER BY id")
     while chunk := rows.fetchmany(2000):
-        chunk_keys, fingerprints = [], []
-        for (pid, title, _), hashes in zip(chunk, matcher.shingles_of([r[2] for r in chunk])):
-            paper_keys, fingerprint = matcher.index_rows(pid, title, hashes)
-            chunk_keys += paper_keys
-            if fingerprint:
-                fingerprints.append(fingerprint)
+        chunk_keys, fingerprints = matcher.index_rows(
+            [(pid, title, hashes) for (pid, title, _), hashes in zip(chunk, matcher.shingles_of([r[2] for r in chunk]))])
         keys.append(np.array(chunk_keys, dtype=np.int64).reshape(-1, 2))
         db.conn.executemany("INSERT INTO match_shingles (paper_id, shingles, title_parts) VALUES (?, ?, ?)", fingerprints)
     if keys:
@@ -276,7 +271,13 @@ def m004_rehash_abstracts(db: sqlite_utils.Database):
         for start in range(0, len(every), 100_000):
             db.conn.executemany("INSERT OR IGNORE INTO match_keys (key, paper_id) VALUES (?, ?)",
                                 every[start:start + 100_000].tolist())
-    db.execute("CREATE INDEX idx_match_keys_paper_id ON match_keys(paper_id)")
+
+
+@migrations()
+def m005_no_match_keys_paper_index(db: sqlite_utils.Database):
+    """match_keys is only ever searched by key. Its paper_id index doubled the cost of
+    every key a backfill writes; deleting a paper (by hand) now scans match_keys instead."""
+    db.execute("DROP INDEX IF EXISTS idx_match_keys_paper_id")
 
 
 def update_search_index(db: sqlite_utils.Database) -> int:
