@@ -40,7 +40,7 @@ def cli():
     already seen, read, or met before under another title."""
 
 
-FILES_PER_COMMIT = 100  # a crash loses at most these; ingest again and they are read again
+FILES_PER_COMMIT = 500  # a crash loses at most these; ingest again and they are read again
 PARALLEL_FROM = 20  # files: fewer are parsed here, as starting other processes takes longer
 
 

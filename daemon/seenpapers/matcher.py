@@ -483,25 +483,28 @@ def _may_match(hashes: list[np.ndarray], title_keys: list[str], pairs: list[tupl
     size_q = np.zeros(len(pairs), dtype=np.int64)
     size_c = np.zeros(len(pairs), dtype=np.int64)
     if with_both:
-        mine = [np.unique((hashes[pairs[n][0]] & _LOW32).astype(np.uint32)) for n in with_both]
-        theirs = [np.unique(np.frombuffer(stored[n][0], dtype="<u4")) for n in with_both]
-        size_q[with_both] = [len(a) for a in mine]
-        size_c[with_both] = [len(a) for a in theirs]
-        # Tag each n-gram with its pair (high 32 bits): one intersection for every pair.
+        mine = [hashes[pairs[n][0]] & _LOW32 for n in with_both]
+        theirs = [np.frombuffer(stored[n][0], dtype="<u4") for n in with_both]
+        # Tag each n-gram with its pair (high 32 bits): one pass for every pair.
         tag = np.asarray(with_both, dtype=np.uint64) << np.uint64(32)
-        a = np.concatenate(mine).astype(np.uint64) | np.repeat(tag, size_q[with_both])
-        b = np.concatenate(theirs).astype(np.uint64) | np.repeat(tag, size_c[with_both])
-        common = np.intersect1d(a, b, assume_unique=True) >> np.uint64(32)
-        shared = np.bincount(common.astype(np.int64), minlength=len(pairs))
-    keep = []
-    for n, ((i, _), f) in enumerate(zip(pairs, stored)):
-        if f is None:
-            keep.append(True)  # no abstract: a candidate by its title
-        elif f[1].replace(" ", "").replace("|", "") == title_keys[i]:
-            keep.append(True)
-        else:
-            keep.append(bool(shared[n]) and shared[n] >= MIN_CONTAINMENT * min(size_q[n], size_c[n]))
-    return keep
+        a = _sorted_unique(np.concatenate(mine) | np.repeat(tag, [len(x) for x in mine]))
+        b = _sorted_unique(np.concatenate(theirs).astype(np.uint64) | np.repeat(tag, [len(x) for x in theirs]))
+        size_q = np.bincount((a >> np.uint64(32)).astype(np.int64), minlength=len(pairs))
+        size_c = np.bincount((b >> np.uint64(32)).astype(np.int64), minlength=len(pairs))
+        found = a[np.minimum(np.searchsorted(a, b), len(a) - 1)] == b
+        shared = np.bincount((b[found] >> np.uint64(32)).astype(np.int64), minlength=len(pairs))
+    enough = ((shared > 0) & (shared >= MIN_CONTAINMENT * np.minimum(size_q, size_c))).tolist()
+    return [
+        f is None  # no abstract: a candidate by its title
+        or f[1].replace(" ", "").replace("|", "") == title_keys[i]
+        or ok
+        for (i, _), f, ok in zip(pairs, stored, enough)
+    ]
+
+
+def _sorted_unique(x: np.ndarray) -> np.ndarray:
+    x = np.sort(x)  # np.unique hashes instead, many times slower on these arrays
+    return x[np.concatenate(([True], x[1:] != x[:-1]))] if len(x) else x
 
 
 def find_duplicates(db: sqlite_utils.Database, queries: list[Query]) -> list[Duplicate | None]:
