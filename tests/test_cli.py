@@ -93,3 +93,22 @@ def test_the_installed_command_runs_end_to_end(data_dir):
     assert "new papers  172" in done.stdout
     done = subprocess.run([exe, "lookup", "--json", "Pointer Networks"], capture_output=True, text=True, timeout=60)
     assert json.loads(done.stdout)["results"][0]["times_seen"] == 3
+
+
+def test_a_large_ingest_parses_in_other_processes_and_decides_the_same(data_dir, tmp_path, monkeypatch):
+    from seenpapers import cli as cli_module, ingest, store
+
+    from .conftest import HF_API_ODD
+
+    monkeypatch.setattr(cli_module, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(cli_module, "FILES_PER_COMMIT", 7)  # several commits, the last one short
+    result = run("ingest", SEEDS, HF_API, HF_API_ODD)
+    assert result.exit_code == 0 and "failures    0" in result.output
+    alone = store.open_db(tmp_path / "alone.db")
+    for path in ingest.files_under([SEEDS, HF_API, HF_API_ODD]):
+        ingest.ingest_file(alone, path)
+    parallel = store.open_db(data_dir / "seenpapers.db")
+    query = ("SELECT d.name, s.position, p.arxiv_id, p.title FROM sightings s JOIN digests d ON d.id = s.digest_id"
+             " JOIN papers p ON p.id = s.paper_id ORDER BY d.name, s.position")
+    assert parallel.execute(query).fetchall() == alone.execute(query).fetchall()
+    assert parallel["search_pending"].count == 0  # indexed for search at the end

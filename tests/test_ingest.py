@@ -264,3 +264,47 @@ def test_inside_a_batch_of_files_a_failing_file_is_undone_alone(tmp_path):
         with store.write_transaction(db):
             record("kept too")
     assert [name for (name,) in db.execute("SELECT name FROM failures ORDER BY name")] == ["kept", "kept too"]
+
+
+def test_within_one_digest_a_retitled_copy_is_linked_to_the_entry_before_it(db, tmp_path):
+    abstract = ("We introduce a benchmark of long-horizon agent tasks with verifiable outcomes and show that "
+                "frontier models solve fewer than a third of them, failing mostly at planning and recovery.")
+    [result] = ingest_all(db, [write(tmp_path, "day.json", json.dumps([
+        api_item("2501.00001", "Horizon: Long Agent Tasks with Verifiable Outcomes", abstract),
+        api_item("2501.00002", "Long Agent Tasks with Verifiable Outcomes", abstract),  # re-posted, retitled
+        api_item("2501.00001", "Horizon: Long Agent Tasks with Verifiable Outcomes", abstract),  # shown again
+    ]))])
+    assert (result.new_papers, result.seen_again, result.duplicates) == (2, 1, 1)
+    [(paper, original)] = db.execute("SELECT p.arxiv_id, o.arxiv_id FROM duplicates d JOIN papers p ON p.id = d.paper_id"
+                                     " JOIN papers o ON o.id = d.duplicate_of").fetchall()
+    assert (paper, original) == ("2501.00002", "2501.00001")  # the later one is the duplicate
+
+
+def entries_of(files):
+    return [item for f in files for item in json.loads(f.read_text(encoding="utf-8"))]
+
+
+def history(db):
+    """What ingest decided, without digest ids and times: papers, sightings, duplicates."""
+    return (
+        db.execute("SELECT id, arxiv_id, title, title_key, abstract, authors FROM papers ORDER BY id").fetchall(),
+        db.execute("SELECT paper_id, title, abstract FROM sightings ORDER BY digest_id, position").fetchall(),
+        db.execute("SELECT paper_id, duplicate_of, similarity, reason FROM duplicates ORDER BY paper_id").fetchall(),
+        db.execute("SELECT key, paper_id FROM match_keys ORDER BY key, paper_id").fetchall(),
+    )
+
+
+def test_a_digest_written_at_once_decides_as_its_entries_written_one_by_one(tmp_path):
+    # Real days of Hugging Face papers, every seventh shown again: one file holding all of
+    # them must give the same papers, sightings and duplicates as one file per entry.
+    items = entries_of(sorted(HF_API.glob("*.json")) + sorted(HF_API_ODD.glob("*.json"))[:6])
+    items += items[::7]
+    one_file = store.open_db(tmp_path / "one.db")
+    ingest_all(one_file, [write(tmp_path, "all.json", json.dumps(items))])
+    each = store.open_db(tmp_path / "each.db")
+    folder = tmp_path / "each"
+    folder.mkdir()
+    # (n makes each file's bytes differ: the same bytes twice are one digest)
+    ingest_all(each, [write(folder, f"{n:04d}.json", json.dumps({"dailyPapers": [item], "n": n})) for n, item in enumerate(items)])
+    assert history(one_file) == history(each)
+    assert one_file["sightings"].count == len(items) > one_file["papers"].count  # some were seen again
