@@ -33,11 +33,10 @@ from . import text
 
 SHINGLE = 4  # words per abstract n-gram
 SAMPLE = 4  # keep the n-grams whose hash is 0 mod SAMPLE: the same ones in every copy
-STORED_FIRST = 6  # stored per paper: the first sampled n-grams (what a truncated copy keeps) ...
-STORED_LOWEST = 4  # ... and the lowest-hashed ones (what survives a dropped sentence)
+STORED_FIRST = 4  # stored per paper: the first sampled n-grams (what a truncated copy keeps) ...
+STORED_LOWEST = 3  # ... and the lowest-hashed ones (what survives a dropped sentence)
 COMMON = 24  # an n-gram stored for more papers than this says nothing ("in this paper we")
-SHORT_PROBE = 8  # a query with fewer probes than this has a short (truncated) abstract
-CANDIDATES = 3  # best-voted abstract candidates per entry that are compared in full
+CANDIDATES = 2  # best-voted abstract candidates per entry that are compared in full
 MIN_CONTAINMENT = 0.5  # under another title, the share of the shorter abstract both must have
 MIN_TITLE_ONLY = 24  # a title key shorter than this is too generic to link on by itself
 
@@ -259,25 +258,21 @@ def _abstract_candidates(db, probes: list[list[int]], before: list[int | None]) 
     counted in SQL: a page whose abstracts share many n-grams with known papers has
     thousands of (entry, owner) pairs, too many to count in Python."""
     answer: list[list[int]] = [[] for _ in probes]
-    rows = [
-        # One shared 4-gram is chance for a whole abstract (a copy shares several of its
-        # keys), but may be all a short truncated copy has.
-        [i, key, 1 if len(keys) < SHORT_PROBE else 2, _NEWEST if older is None else older]
-        for i, (keys, older) in enumerate(zip(probes, before)) for key in set(keys)
-    ]
+    rows = [[i, key, _NEWEST if older is None else older]
+            for i, (keys, older) in enumerate(zip(probes, before)) for key in set(keys)]
     if not rows:
         return answer
     for i, pid in db.execute(
         """
-        WITH probe AS (SELECT value ->> 0 AS i, value ->> 1 AS key, value ->> 2 AS least, value ->> 3 AS before
-                       FROM json_each(:rows)),
+        WITH probe AS (SELECT value ->> 0 AS i, value ->> 1 AS key, value ->> 2 AS before FROM json_each(:rows)),
         -- a key held by more than COMMON papers says nothing ("in this paper we")
         rare AS (SELECT key FROM (SELECT DISTINCT key FROM probe) k
                  WHERE (SELECT count(*) FROM (SELECT 1 FROM match_keys m WHERE m.key = k.key LIMIT :common + 1))
                        BETWEEN 1 AND :common),
+        -- one rare key in common makes a candidate: a truncated copy may have no more
         votes AS (SELECT p.i, m.paper_id, count(*) AS votes FROM probe p CROSS JOIN match_keys m
                   WHERE m.key = p.key AND p.key IN rare AND m.paper_id < p.before
-                  GROUP BY p.i, m.paper_id HAVING count(*) >= p.least)
+                  GROUP BY p.i, m.paper_id)
         SELECT i, paper_id FROM (SELECT i, paper_id, row_number() OVER (PARTITION BY i ORDER BY votes DESC, paper_id) AS n
                                  FROM votes) WHERE n <= :candidates
         """,
