@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from seenpapers import ingest, lookup, matcher, store
@@ -232,6 +233,36 @@ def test_keys_made_by_an_older_hashing_are_made_again_when_opened(tmp_path):
     keys = [k for (k,) in db.execute("SELECT key FROM match_keys WHERE paper_id = ?", [pid])]
     assert sorted(keys) == sorted(matcher.stored_keys(matcher.shingles(ABSTRACT)))
     assert ask(db, "Weakly Supervised SOAP Notes", ABSTRACT)["status"] == "duplicate"
+
+
+def test_fingerprints_stored_unsorted_are_sorted_when_opened(tmp_path):
+    path = tmp_path / "old.db"
+    db = store.open_db(path)
+    pid = db.execute(
+        "INSERT INTO papers (arxiv_id, title, title_key, abstract, first_ingested_at)"
+        " VALUES ('2506.10328', 'LLM Notes', 'llmnotes', ?, '2025-01-01T00:00:00Z')",
+        [ABSTRACT],
+    ).lastrowid
+    low = (matcher.shingles(ABSTRACT) & np.uint64(0xFFFFFFFF)).astype("<u4")
+    db.execute("INSERT INTO match_shingles (paper_id, shingles, title_parts) VALUES (?, ?, 'llm notes')",
+               [pid, np.concatenate([low, low[:5]]).tobytes()])  # text order, some twice: as older versions stored
+    db.conn.executemany("INSERT INTO match_keys (key, paper_id) VALUES (?, ?)",
+                        [(k, pid) for k in matcher.stored_keys(matcher.shingles(ABSTRACT))])
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm006_sorted_fingerprints'")
+    db.conn.commit()
+    db.close()
+    db = store.open_db(path)
+    [blob] = db.execute("SELECT shingles FROM match_shingles WHERE paper_id = ?", [pid]).fetchone()
+    assert np.frombuffer(blob, dtype="<u4").tolist() == sorted(set(low.tolist()))
+    assert ask(db, "Weakly Supervised SOAP Notes", ABSTRACT)["status"] == "duplicate"
+
+
+def test_a_pages_abstracts_are_made_at_once_as_each_alone():
+    texts = [ABSTRACT, "", "Too short.", ABSTRACT.upper() + " And one more sentence about the notes."]
+    for made, text in zip(matcher.abstracts_of(texts), texts):
+        hashes = matcher.shingles(text)
+        assert made.keys == matcher.stored_keys(hashes)
+        assert made.fingerprint.tolist() == sorted(set((hashes & np.uint64(0xFFFFFFFF)).tolist()))
 
 
 # --- the labelled set ---------------------------------------------------------------------

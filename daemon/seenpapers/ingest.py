@@ -15,7 +15,6 @@ from datetime import datetime
 from pathlib import Path
 from stat import S_ISREG
 
-import numpy as np
 import sqlite_utils
 
 from . import formats, matcher, store
@@ -47,7 +46,7 @@ class Prepared:
     size: int | None
     sha256: str | None = None
     digest: ParsedDigest | None = None
-    hashes: list[np.ndarray] | None = None  # matcher.shingles of each entry's abstract
+    made: list[matcher.Abstract] | None = None  # what the matcher makes of each entry's abstract
     error: str | None = None
 
 
@@ -90,7 +89,7 @@ def prepare_bytes(data: bytes, *, name: str, path: str | None, mtime: datetime, 
         log.exception("parser crashed on %s", name)
         prepared.error = f"internal error while parsing: {type(e).__name__}: {e}"
     else:
-        prepared.hashes = matcher.shingles_of([entry.abstract for entry in prepared.digest.entries])
+        prepared.made = matcher.abstracts_of([entry.abstract for entry in prepared.digest.entries])
     return prepared
 
 
@@ -109,7 +108,7 @@ def commit(db: sqlite_utils.Database, prepared: Prepared) -> Result:
     with store.write_transaction(db):
         if _known(db, p.sha256):  # another process committed it while we parsed
             return Result(p.name, "known")
-        result = _commit(db, p.digest, p.hashes, sha256=p.sha256, name=p.name, path=p.path, size=p.size)
+        result = _commit(db, p.digest, p.made, sha256=p.sha256, name=p.name, path=p.path, size=p.size)
         db.execute("DELETE FROM failures WHERE sha256 = ?", [p.sha256])
     return result
 
@@ -118,7 +117,7 @@ def _known(db: sqlite_utils.Database, sha256: str) -> bool:
     return db.execute("SELECT 1 FROM digests WHERE sha256 = ?", [sha256]).fetchone() is not None
 
 
-def _commit(db, digest: ParsedDigest, hashes: list[np.ndarray], *, sha256, name, path, size) -> Result:
+def _commit(db, digest: ParsedDigest, made: list[matcher.Abstract], *, sha256, name, path, size) -> Result:
     now = store.now()
     digest_id = db.execute(
         "INSERT INTO digests (sha256, name, path, format, date, size, entries, ingested_at)"
@@ -126,7 +125,7 @@ def _commit(db, digest: ParsedDigest, hashes: list[np.ndarray], *, sha256, name,
         [sha256, name, path, digest.format, digest.date.isoformat(), size, len(digest.entries), now],
     ).lastrowid
     result = Result(name, "ingested", entries=len(digest.entries))
-    shown = list(enumerate(zip(digest.entries, hashes), 1))
+    shown = list(enumerate(zip(digest.entries, made), 1))
     for start, end in _runs(digest.entries):
         _commit_run(db, digest_id, shown[start:end], now, result)
     return result
@@ -147,7 +146,7 @@ def _runs(entries: list[Entry]) -> list[tuple[int, int]]:
     return runs + [(start, len(entries))] if entries else runs
 
 
-def _commit_run(db, digest_id: int, run: list[tuple[int, tuple[Entry, np.ndarray]]], now: str, result: Result) -> None:
+def _commit_run(db, digest_id: int, run: list[tuple[int, tuple[Entry, matcher.Abstract]]], now: str, result: Result) -> None:
     """A run of entries in a few statements: a statement per entry was most of a backfill."""
     known = matcher.find_papers(db, [(entry.arxiv_id, entry.title_key, entry.abstract) for _, (entry, _) in run])
     # New papers get the ids SQLite would give them one by one (max + 1; papers are never
@@ -155,21 +154,21 @@ def _commit_run(db, digest_id: int, run: list[tuple[int, tuple[Entry, np.ndarray
     next_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM papers").fetchone()[0]
     new_papers, fill_ins, to_index, queries, sightings = [], [], [], [], []
     abstracts: dict[int, str] = {}  # a known paper's abstract as this run leaves it
-    for (position, (entry, hashes)), paper in zip(run, known):
+    for (position, (entry, made)), paper in zip(run, known):
         if paper is None:
             paper_id, next_id = next_id, next_id + 1
             new_papers.append([paper_id, entry.arxiv_id, entry.title, entry.title_key, entry.abstract,
                                _authors_json(entry), entry.authors_count, entry.published, entry.url, now])
-            to_index.append((paper_id, entry.title, hashes))
+            to_index.append((paper_id, entry.title, made))
             queries.append(matcher.Query(entry.title, entry.abstract, entry.arxiv_id, before=paper_id,
-                                         hashes=hashes, title_key=entry.title_key))
+                                         made=made, title_key=entry.title_key))
             shown_abstract = None
         else:
             paper_id = paper.id
             fill_ins.append(_fill_in_values(paper_id, entry))
             had = abstracts.setdefault(paper_id, paper.abstract)
             if entry.abstract and not had:
-                to_index.append((paper_id, paper.title, hashes))
+                to_index.append((paper_id, paper.title, made))
                 abstracts[paper_id] = entry.abstract
             # Keep the abstract as shown only when it differs: an edited abstract is evidence.
             shown_abstract = entry.abstract if entry.abstract and had and entry.abstract != had else None

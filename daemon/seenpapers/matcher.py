@@ -57,6 +57,16 @@ class Duplicate:
 
 
 @dataclass
+class Abstract:
+    """What the matcher makes of an abstract, once: the keys it is stored and looked up
+    under (``stored_keys``) and its fingerprint: the low 32 bits of all its n-grams'
+    hashes, sorted and unique, as ``match_shingles`` stores them."""
+
+    keys: list[int]
+    fingerprint: np.ndarray  # uint32
+
+
+@dataclass
 class Query:
     """An entry looking for the known paper it duplicates."""
 
@@ -64,7 +74,7 @@ class Query:
     abstract: str = ""
     arxiv_id: str | None = None
     before: int | None = None  # at ingest, its own paper id: only older papers are candidates
-    hashes: np.ndarray | None = None  # shingles(abstract), when the caller has them already
+    made: Abstract | None = None  # abstracts_of([abstract]), when the caller has it already
     title_key: str | None = None  # text.title_key(title), likewise
 
 
@@ -217,26 +227,33 @@ def stored_keys_of(many: list[np.ndarray]) -> list[list[int]]:
     return answer
 
 
-def fingerprint(hashes: np.ndarray) -> bytes:
-    """All of an abstract's n-grams, 32 bits each: what a candidate is compared on, kept
-    (match_shingles) so a lookup never re-reads and re-hashes a known abstract."""
-    return (hashes & _LOW32).astype("<u4").tobytes()
+def abstracts_of(texts: list[str]) -> list[Abstract]:
+    """Abstract() of many abstracts: hashed together, keys chosen in one pass, and every
+    fingerprint sorted in one numpy sort (tagged by its abstract in the high bits)."""
+    hashes = shingles_of(texts)
+    if not hashes:
+        return []
+    tags = np.repeat(np.arange(len(hashes), dtype=np.uint64) << np.uint64(32), [len(h) for h in hashes])
+    every = _sorted_unique((np.concatenate(hashes) & _LOW32) | tags)
+    bounds = np.searchsorted(every, np.arange(len(hashes) + 1, dtype=np.uint64) << np.uint64(32)).tolist()
+    low = every.astype(np.uint32)
+    return [Abstract(keys, low[a:b]) for keys, a, b in zip(stored_keys_of(hashes), bounds, bounds[1:])]
 
 
-def index_papers(db: sqlite_utils.Database, papers: list[tuple[int, str, np.ndarray]]) -> None:
-    """Store what finds and compares each paper (id, title, shingles of its abstract): its
-    keys, its fingerprint and its title's words. No abstract, nothing stored."""
+def index_papers(db: sqlite_utils.Database, papers: list[tuple[int, str, Abstract]]) -> None:
+    """Store what finds and compares each paper (id, title, what abstracts_of made of its
+    abstract): its keys, its fingerprint and its title's words. No abstract, nothing stored."""
     keys, rows = index_rows(papers)
     db.conn.executemany("INSERT OR IGNORE INTO match_keys (key, paper_id) VALUES (?, ?)", keys)
     db.conn.executemany("INSERT OR REPLACE INTO match_shingles (paper_id, shingles, title_parts) VALUES (?, ?, ?)", rows)
 
 
-def index_rows(papers: list[tuple[int, str, np.ndarray]]) -> tuple[list[tuple], list[tuple]]:
+def index_rows(papers: list[tuple[int, str, Abstract]]) -> tuple[list[tuple], list[tuple]]:
     """What index_papers stores: the match_keys rows and the match_shingles rows."""
-    papers = [paper for paper in papers if len(paper[2])]
-    keys = [(key, pid) for (pid, _, _), chosen in zip(papers, stored_keys_of([h for _, _, h in papers]))
-            for key in chosen]
-    return keys, [(pid, fingerprint(h), _pack_parts(text.title_parts(title))) for pid, title, h in papers]
+    papers = [paper for paper in papers if len(paper[2].fingerprint)]
+    keys = [(key, pid) for pid, _, made in papers for key in made.keys]
+    return keys, [(pid, made.fingerprint.astype("<u4").tobytes(), _pack_parts(text.title_parts(title)))
+                  for pid, title, made in papers]
 
 
 def _unpack(fingerprint: bytes | None) -> set[int]:
@@ -299,11 +316,11 @@ class Side:
     arxiv_id: str | None
 
     @classmethod
-    def of(cls, title: str, abstract: str, arxiv_id: str | None, hashes: np.ndarray | None = None) -> "Side":
-        """A query's side, from its text (or the shingles already made of its abstract)."""
-        hashes = shingles(abstract) if hashes is None else hashes
+    def of(cls, title: str, abstract: str, arxiv_id: str | None, made: Abstract | None = None) -> "Side":
+        """A query's side, from its text (or what abstracts_of already made of its abstract)."""
+        made = abstracts_of([abstract])[0] if made is None else made
         side = cls.stored(title, None, arxiv_id)
-        side.shingles = set((hashes & _LOW32).tolist())  # what fingerprint() stores, unpacked
+        side.shingles = set(made.fingerprint.tolist())
         return side
 
     @classmethod
@@ -427,9 +444,9 @@ def reason(f: dict[str, float]) -> str:
 def candidate_pairs(db: sqlite_utils.Database, queries: list[Query]) -> list[tuple[Side | None, list[tuple[int, str, Side]]]]:
     """For each query, its own Side (None when it has no candidates) and its candidates as
     (paper id, title, Side)."""
-    made = iter(shingles_of([q.abstract for q in queries if q.hashes is None]))
-    hashes = [next(made) if q.hashes is None else q.hashes for q in queries]
-    abstract_candidates = _abstract_candidates(db, stored_keys_of(hashes), [q.before for q in queries])
+    new = iter(abstracts_of([q.abstract for q in queries if q.made is None]))
+    made = [next(new) if q.made is None else q.made for q in queries]
+    abstract_candidates = _abstract_candidates(db, [m.keys for m in made], [q.before for q in queries])
     title_keys = [text.title_key(q.title) if q.title_key is None else q.title_key for q in queries]
     same_title: dict[str, list[int]] = {}
     for pid, key in db.execute(
@@ -449,7 +466,7 @@ def candidate_pairs(db: sqlite_utils.Database, queries: list[Query]) -> list[tup
         [json.dumps(sorted({pid for ids in candidates for pid in ids}))],
     )}
     pairs = [(i, pid) for i, ids in enumerate(candidates) for pid in ids]
-    keep = _may_match(hashes, title_keys, pairs, fingerprints)
+    keep = _may_match([m.fingerprint for m in made], title_keys, pairs, fingerprints)
     candidates = [[] for _ in queries]
     for (i, pid), kept in zip(pairs, keep):
         if kept:
@@ -462,30 +479,31 @@ def candidate_pairs(db: sqlite_utils.Database, queries: list[Query]) -> list[tup
         shingles, packed = fingerprints.get(pid, (None, None))
         papers[pid] = (pid, title, Side.stored(title, _unpack(shingles), arxiv_id, packed))
     return [
-        (Side.of(q.title, q.abstract, q.arxiv_id, hashes=h) if ids else None, [papers[pid] for pid in ids])
-        for q, h, ids in zip(queries, hashes, candidates)
+        (Side.of(q.title, q.abstract, q.arxiv_id, made=m) if ids else None, [papers[pid] for pid in ids])
+        for q, m, ids in zip(queries, made, candidates)
     ]
 
 
-def _may_match(hashes: list[np.ndarray], title_keys: list[str], pairs: list[tuple[int, int]],
+def _may_match(prints: list[np.ndarray], title_keys: list[str], pairs: list[tuple[int, int]],
                fingerprints: dict[int, tuple[bytes, str]]) -> list[bool]:
     """Which (query, candidate) pairs ruled_out may still accept: the same title, or at
     least MIN_CONTAINMENT of the shorter abstract shared. All pairs' shared n-grams are
     counted in one numpy pass: a set per candidate was most of a backfill's matching."""
     stored = [fingerprints.get(pid) for _, pid in pairs]
-    with_both = [n for n, ((i, _), f) in enumerate(zip(pairs, stored)) if f is not None and len(hashes[i])]
+    both = [n for n, ((i, _), f) in enumerate(zip(pairs, stored)) if f is not None and len(prints[i])]
     shared = np.zeros(len(pairs), dtype=np.int64)
     size_q = np.zeros(len(pairs), dtype=np.int64)
     size_c = np.zeros(len(pairs), dtype=np.int64)
-    if with_both:
-        mine = [hashes[pairs[n][0]] & _LOW32 for n in with_both]
-        theirs = [np.frombuffer(stored[n][0], dtype="<u4") for n in with_both]
-        # Tag each n-gram with its pair (high 32 bits): one pass for every pair.
-        tag = np.asarray(with_both, dtype=np.uint64) << np.uint64(32)
-        a = _sorted_unique(np.concatenate(mine) | np.repeat(tag, [len(x) for x in mine]))
-        b = _sorted_unique(np.concatenate(theirs).astype(np.uint64) | np.repeat(tag, [len(x) for x in theirs]))
-        size_q = np.bincount((a >> np.uint64(32)).astype(np.int64), minlength=len(pairs))
-        size_c = np.bincount((b >> np.uint64(32)).astype(np.int64), minlength=len(pairs))
+    if both:
+        mine = [prints[pairs[n][0]] for n in both]
+        theirs = [np.frombuffer(stored[n][0], dtype="<u4") for n in both]
+        size_q[both] = [len(x) for x in mine]
+        size_c[both] = [len(x) for x in theirs]
+        # Tag each n-gram with its pair (high 32 bits). Fingerprints are sorted and unique
+        # and the tags grow, so both sides come out sorted without sorting.
+        tag = np.asarray(both, dtype=np.uint64) << np.uint64(32)
+        a = np.concatenate(mine).astype(np.uint64) | np.repeat(tag, size_q[both])
+        b = np.concatenate(theirs).astype(np.uint64) | np.repeat(tag, size_c[both])
         found = a[np.minimum(np.searchsorted(a, b), len(a) - 1)] == b
         shared = np.bincount((b[found] >> np.uint64(32)).astype(np.int64), minlength=len(pairs))
     enough = ((shared > 0) & (shared >= MIN_CONTAINMENT * np.minimum(size_q, size_c))).tolist()

@@ -167,7 +167,7 @@ def m002_match_keys(db: sqlite_utils.Database):
                " DELETE FROM match_shingles WHERE paper_id = old.id; END")
     rows = db.execute("SELECT id, title, title_key, abstract FROM papers").fetchall()
     for pid, title, key, abstract in rows:
-        matcher.index_papers(db, [(pid, title, matcher.shingles(abstract or ""))])
+        matcher.index_papers(db, [(pid, title, matcher.abstracts_of([abstract or ""])[0])])
         if text.title_key(title) != key:
             db.execute("UPDATE papers SET title_key = ? WHERE id = ?", [text.title_key(title), pid])
 
@@ -262,7 +262,7 @@ def m004_rehash_abstracts(db: sqlite_utils.Database):
     rows = db.conn.execute("SELECT id, title, abstract FROM papers WHERE abstract <> '' ORDER BY id")
     while chunk := rows.fetchmany(2000):
         chunk_keys, fingerprints = matcher.index_rows(
-            [(pid, title, hashes) for (pid, title, _), hashes in zip(chunk, matcher.shingles_of([r[2] for r in chunk]))])
+            [(pid, title, made) for (pid, title, _), made in zip(chunk, matcher.abstracts_of([r[2] for r in chunk]))])
         keys.append(np.array(chunk_keys, dtype=np.int64).reshape(-1, 2))
         db.conn.executemany("INSERT INTO match_shingles (paper_id, shingles, title_parts) VALUES (?, ?, ?)", fingerprints)
     if keys:
@@ -278,6 +278,18 @@ def m005_no_match_keys_paper_index(db: sqlite_utils.Database):
     """match_keys is only ever searched by key. Its paper_id index doubled the cost of
     every key a backfill writes; deleting a paper (by hand) now scans match_keys instead."""
     db.execute("DROP INDEX IF EXISTS idx_match_keys_paper_id")
+
+
+@migrations()
+def m006_sorted_fingerprints(db: sqlite_utils.Database):
+    """Fingerprints are stored sorted and unique, so the matcher compares a whole page's
+    candidates without sorting them (matcher._may_match relies on it)."""
+    last = 0
+    while chunk := db.execute("SELECT paper_id, shingles FROM match_shingles WHERE paper_id > ?"
+                              " ORDER BY paper_id LIMIT 5000", [last]).fetchall():
+        db.conn.executemany("UPDATE match_shingles SET shingles = ? WHERE paper_id = ?", [
+            (np.unique(np.frombuffer(blob, dtype="<u4")).astype("<u4").tobytes(), pid) for pid, blob in chunk])
+        last = chunk[-1][0]
 
 
 def update_search_index(db: sqlite_utils.Database) -> int:
