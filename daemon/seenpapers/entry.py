@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from . import text
 
@@ -36,6 +38,17 @@ class Entry:
             self.authors_count = len(self.authors)
         self.arxiv_id = text.arxiv_id(self.arxiv_id) or text.arxiv_id(self.url)
         self.title_key = text.title_key(self.title)
+
+    # Computed once, where the entry is parsed (another process, at a backfill), and kept
+    # with it when it is sent back.
+    @cached_property
+    def title_parts(self) -> list[list[str]]:
+        return text.title_parts(self.title)
+
+    @cached_property
+    def authors_json(self) -> str | None:
+        """The authors as papers.authors stores them."""
+        return json.dumps(self.authors, ensure_ascii=False) if self.authors else None
 
 
 @dataclass

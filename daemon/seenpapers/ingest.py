@@ -7,7 +7,6 @@ that cannot be parsed is recorded in ``failures`` with its reason and nothing el
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from stat import S_ISREG
 
 import sqlite_utils
 
-from . import formats, matcher, store
+from . import formats, matcher, store, text
 from .entry import Entry, ParsedDigest, ParseError
 
 log = logging.getLogger(__name__)
@@ -83,13 +82,15 @@ def prepare_bytes(data: bytes, *, name: str, path: str | None, mtime: datetime, 
         return prepared  # commit() skips it
     try:
         prepared.digest = formats.parse(data, name=name, mtime=mtime)
+        entries = prepared.digest.entries
+        prepared.made = matcher.abstracts_of([entry.abstract for entry in entries])
+        for entry in entries:  # made here, in the parsing process, and sent back with the entry
+            _ = entry.title_parts, entry.authors_json
     except ParseError as e:
-        prepared.error = str(e)
+        prepared.digest, prepared.error = None, str(e)
     except Exception as e:  # a parser bug must not stop the daemon; keep the trace in the log
         log.exception("parser crashed on %s", name)
-        prepared.error = f"internal error while parsing: {type(e).__name__}: {e}"
-    else:
-        prepared.made = matcher.abstracts_of([entry.abstract for entry in prepared.digest.entries])
+        prepared.digest, prepared.error = None, f"internal error while parsing: {type(e).__name__}: {e}"
     return prepared
 
 
@@ -158,8 +159,8 @@ def _commit_run(db, digest_id: int, run: list[tuple[int, tuple[Entry, matcher.Ab
         if paper is None:
             paper_id, next_id = next_id, next_id + 1
             new_papers.append([paper_id, entry.arxiv_id, entry.title, entry.title_key, entry.abstract,
-                               _authors_json(entry), entry.authors_count, entry.published, entry.url, now])
-            to_index.append((paper_id, entry.title, made))
+                               entry.authors_json, entry.authors_count, entry.published, entry.url, now])
+            to_index.append((paper_id, entry.title_parts, made))
             queries.append(matcher.Query(entry.title, entry.abstract, entry.arxiv_id, before=paper_id,
                                          made=made, title_key=entry.title_key))
             shown_abstract = None
@@ -168,7 +169,7 @@ def _commit_run(db, digest_id: int, run: list[tuple[int, tuple[Entry, matcher.Ab
             fill_ins.append(_fill_in_values(paper_id, entry))
             had = abstracts.setdefault(paper_id, paper.abstract)
             if entry.abstract and not had:
-                to_index.append((paper_id, paper.title, made))
+                to_index.append((paper_id, text.title_parts(paper.title), made))
                 abstracts[paper_id] = entry.abstract
             # Keep the abstract as shown only when it differs: an edited abstract is evidence.
             shown_abstract = entry.abstract if entry.abstract and had and entry.abstract != had else None
@@ -200,10 +201,6 @@ def _commit_run(db, digest_id: int, run: list[tuple[int, tuple[Entry, matcher.Ab
     result.duplicates += len(duplicates)
 
 
-def _authors_json(entry: Entry) -> str | None:
-    return json.dumps(entry.authors, ensure_ascii=False) if entry.authors else None
-
-
 # What a later sighting knows and the paper lacks (an id, an abstract, authors).
 _FILL_IN = """UPDATE papers SET
      arxiv_id = coalesce(arxiv_id, :arxiv_id),
@@ -226,7 +223,7 @@ def _fill_in_values(paper_id: int, entry: Entry) -> dict:
         "id": paper_id,
         "arxiv_id": entry.arxiv_id,
         "abstract": entry.abstract,
-        "authors": _authors_json(entry),
+        "authors": entry.authors_json,
         "authors_count": entry.authors_count,
         "published": entry.published,
         "url": entry.url,

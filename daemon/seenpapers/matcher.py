@@ -240,20 +240,20 @@ def abstracts_of(texts: list[str]) -> list[Abstract]:
     return [Abstract(keys, low[a:b]) for keys, a, b in zip(stored_keys_of(hashes), bounds, bounds[1:])]
 
 
-def index_papers(db: sqlite_utils.Database, papers: list[tuple[int, str, Abstract]]) -> None:
-    """Store what finds and compares each paper (id, title, what abstracts_of made of its
-    abstract): its keys, its fingerprint and its title's words. No abstract, nothing stored."""
+def index_papers(db: sqlite_utils.Database, papers: list[tuple[int, list[list[str]], Abstract]]) -> None:
+    """Store what finds and compares each paper (id, text.title_parts of its title, what
+    abstracts_of made of its abstract): its keys, its fingerprint and its title's words.
+    No abstract, nothing stored."""
     keys, rows = index_rows(papers)
     db.conn.executemany("INSERT OR IGNORE INTO match_keys (key, paper_id) VALUES (?, ?)", keys)
     db.conn.executemany("INSERT OR REPLACE INTO match_shingles (paper_id, shingles, title_parts) VALUES (?, ?, ?)", rows)
 
 
-def index_rows(papers: list[tuple[int, str, Abstract]]) -> tuple[list[tuple], list[tuple]]:
+def index_rows(papers: list[tuple[int, list[list[str]], Abstract]]) -> tuple[list[tuple], list[tuple]]:
     """What index_papers stores: the match_keys rows and the match_shingles rows."""
     papers = [paper for paper in papers if len(paper[2].fingerprint)]
     keys = [(key, pid) for pid, _, made in papers for key in made.keys]
-    return keys, [(pid, made.fingerprint.astype("<u4").tobytes(), _pack_parts(text.title_parts(title)))
-                  for pid, title, made in papers]
+    return keys, [(pid, made.fingerprint.astype("<u4").tobytes(), _pack_parts(parts)) for pid, parts, made in papers]
 
 
 def _unpack(fingerprint: bytes | None) -> set[int]:

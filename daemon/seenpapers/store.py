@@ -167,7 +167,7 @@ def m002_match_keys(db: sqlite_utils.Database):
                " DELETE FROM match_shingles WHERE paper_id = old.id; END")
     rows = db.execute("SELECT id, title, title_key, abstract FROM papers").fetchall()
     for pid, title, key, abstract in rows:
-        matcher.index_papers(db, [(pid, title, matcher.abstracts_of([abstract or ""])[0])])
+        matcher.index_papers(db, [(pid, text.title_parts(title), matcher.abstracts_of([abstract or ""])[0])])
         if text.title_key(title) != key:
             db.execute("UPDATE papers SET title_key = ? WHERE id = ?", [text.title_key(title), pid])
 
@@ -250,7 +250,7 @@ def m003_history_views(db: sqlite_utils.Database):
 def m004_rehash_abstracts(db: sqlite_utils.Database):
     """The matcher hashes abstract words another way (all of a request's in one numpy
     pass): every paper's keys and fingerprint are made again."""
-    from . import matcher
+    from . import matcher, text
 
     # Keys go in sorted (numpy sorts 10M of them in seconds; SQLite's sorter spilled to disk
     # for many minutes), and without the paper_id index (m005): inserted paper by paper, 1M
@@ -262,7 +262,8 @@ def m004_rehash_abstracts(db: sqlite_utils.Database):
     rows = db.conn.execute("SELECT id, title, abstract FROM papers WHERE abstract <> '' ORDER BY id")
     while chunk := rows.fetchmany(2000):
         chunk_keys, fingerprints = matcher.index_rows(
-            [(pid, title, made) for (pid, title, _), made in zip(chunk, matcher.abstracts_of([r[2] for r in chunk]))])
+            [(pid, text.title_parts(title), made)
+             for (pid, title, _), made in zip(chunk, matcher.abstracts_of([r[2] for r in chunk]))])
         keys.append(np.array(chunk_keys, dtype=np.int64).reshape(-1, 2))
         db.conn.executemany("INSERT INTO match_shingles (paper_id, shingles, title_parts) VALUES (?, ?, ?)", fingerprints)
     if keys:
