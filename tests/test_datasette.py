@@ -108,7 +108,7 @@ async def test_tables_and_views_are_listed_and_the_matchers_index_is_hidden(ds):
     tables = {t["name"]: t for t in listing["tables"]}
     for name in ("digests", "papers", "sightings", "duplicates", "reads", "failures"):
         assert not tables[name]["hidden"], name
-    for name in ("match_keys", "match_shingles", "search_pending", "_sqlite_migrations"):
+    for name in ("match_keys", "match_shingles", "search_pending", "_counts", "_sqlite_migrations"):
         assert tables[name]["hidden"], name
     assert tables["papers"]["count"] == 174 and tables["digests"]["count"] == 7
     assert {v["name"] for v in listing["views"]} == {"paper_history", "digest_history"}
