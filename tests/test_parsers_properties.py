@@ -321,8 +321,10 @@ def test_hf_page_capture_of_compact_cards_gives_back_every_paper(cards, page):
 
 
 def repaired_by_feedparser(text: str) -> bool:
-    """feedparser takes text that reads as UTF-8 mis-read as Latin-1 ("cafÃ©") for that
-    mistake and repairs it ("café"): such text does not survive a feed, by design."""
+    """feedparser takes an element's text that reads as UTF-8 mis-read as Latin-1 ("cafÃ©")
+    for that mistake and repairs it ("café"): such text does not survive a feed, by design.
+    It looks at the element's whole text once stripped ("Â¡\xa0" is repaired to "¡")."""
+    text = text.strip()
     try:
         return text.encode("iso-8859-1").decode("utf-8") != text
     except UnicodeError:
@@ -336,7 +338,8 @@ def feed_papers(draw):
     assume(Entry(title).title and not arxiv_feed._TAG.search(title + abstract))  # tags are markup there
     assume(not arxiv_feed._TITLE_SUFFIX.search(title))
     authors = draw(names)
-    assume(not any(map(repaired_by_feedparser, [title, abstract, *authors])))
+    # As the elements hold them: the title, the abstract after its ASCII label, the authors joined.
+    assume(not any(map(repaired_by_feedparser, [title, abstract, ", ".join(authors), *authors])))
     return draw(ARXIV_IDS), title, abstract, authors, draw(DAYS), draw(st.integers(1, 9))
 
 
