@@ -141,7 +141,7 @@ def shingles(abstract: str) -> np.ndarray:
 def shingles_of(abstracts: list[str]) -> list[np.ndarray]:
     """shingles() of many abstracts, hashed together in a few numpy passes: splitting 50
     abstracts into Python strings and hashing them one by one took most of a lookup."""
-    data = [text.word_text(a).encode() for a in abstracts]
+    data = [text.word_bytes(a) for a in abstracts]
     answer: list[np.ndarray] = []
     block: list[bytes] = []
     size = 0
