@@ -271,35 +271,33 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 
 
 def _abstract_candidates(db, probes: list[list[int]], before: list[int | None]) -> list[list[int]]:
-    """For each entry, the papers sharing most of its sampled n-grams (common ones skipped),
-    counted in SQL: a page whose abstracts share many n-grams with known papers has
-    thousands of (entry, owner) pairs, too many to count in Python."""
-    answer: list[list[int]] = [[] for _ in probes]
-    rows = [[i, key, _NEWEST if older is None else older]
-            for i, (keys, older) in enumerate(zip(probes, before)) for key in set(keys)]
-    if not rows:
-        return answer
-    for i, pid in db.execute(
-        """
-        WITH probe AS (SELECT value ->> 0 AS i, value ->> 1 AS key, value ->> 2 AS before FROM json_each(:rows)),
-        -- a key held by more than COMMON papers says nothing ("in this paper we")
-        rare AS (SELECT key FROM (SELECT DISTINCT key FROM probe) k
-                 WHERE (SELECT count(*) FROM (SELECT 1 FROM match_keys m WHERE m.key = k.key LIMIT :common + 1))
-                       BETWEEN 1 AND :common),
-        -- one rare key in common makes a candidate: a truncated copy may have no more
-        votes AS (SELECT p.i, m.paper_id, count(*) AS votes FROM probe p CROSS JOIN match_keys m
-                  WHERE m.key = p.key AND p.key IN rare AND m.paper_id < p.before
-                  GROUP BY p.i, m.paper_id)
-        SELECT i, paper_id FROM (SELECT i, paper_id, row_number() OVER (PARTITION BY i ORDER BY votes DESC, paper_id) AS n
-                                 FROM votes) WHERE n <= :candidates
-        """,
-        {"rows": json.dumps(rows), "common": COMMON, "candidates": CANDIDATES},
+    """For each entry, the papers sharing most of its sampled n-grams (common ones skipped).
+    One statement reads each distinct key's first COMMON + 1 holders (one B-tree seek per
+    key; a common key's thousands of holders are never read); the votes are counted here."""
+    keys = sorted({key for keys in probes for key in keys})
+    if not keys:
+        return [[] for _ in probes]
+    holders: dict[int, list[int]] = {}
+    for key, found in db.execute(
+        "SELECT k.value, (SELECT group_concat(paper_id) FROM (SELECT paper_id FROM match_keys m"
+        " WHERE m.key = k.value LIMIT :limit)) FROM json_each(:keys) k",
+        {"keys": json.dumps(keys), "limit": COMMON + 1},
     ):
-        answer[i].append(pid)
+        if found:
+            papers = found.split(",")
+            # a key held by more than COMMON papers says nothing ("in this paper we")
+            if len(papers) <= COMMON:
+                holders[key] = [int(pid) for pid in papers]
+    answer = []
+    for keys, older in zip(probes, before):
+        # One rare key in common makes a candidate: a truncated copy may have no more.
+        votes: dict[int, int] = {}
+        for key in set(keys):
+            for pid in holders.get(key, ()):
+                if older is None or pid < older:
+                    votes[pid] = votes.get(pid, 0) + 1
+        answer.append(sorted(votes, key=lambda pid: (-votes[pid], pid))[:CANDIDATES])
     return answer
-
-
-_NEWEST = 1 << 62  # older than every paper
 
 
 # --- pair features and the decision -------------------------------------------------------
