@@ -1,7 +1,9 @@
 """One file in, one transaction out: read, parse, match every entry, commit.
 
-A digest is the SHA-256 of its bytes: the same bytes twice are skipped as known. A file
-that cannot be parsed is recorded in ``failures`` with its reason and nothing else changes.
+Two halves: ``prepare_file`` reads, parses and hashes (no database: a backfill runs it in
+other processes), ``commit`` matches and writes. A digest is the SHA-256 of its bytes: the
+same bytes twice are skipped as known. A file that cannot be parsed is recorded in
+``failures`` with its reason and nothing else changes.
 """
 
 from __future__ import annotations
