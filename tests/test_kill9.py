@@ -112,13 +112,13 @@ def test_twenty_kill_9s_during_ingest_then_a_restart_equal_a_clean_ingest(tmp_pa
             # Some kills land while it starts: opening, migrating, catching up on the search index.
             proc = subprocess.Popen([SEENPAPERS, "run", "--data-dir", str(data), "--port", "0", "--no-datasette"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.3, 1.5))
+            time.sleep(rng.uniform(0.2, 1.0))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
         else:
             # The rest while it ingests: it is listening by then, and working through the inbox.
             running = Daemon(data)
-            time.sleep(rng.uniform(0.05, 0.5))
+            time.sleep(rng.uniform(0.03, 0.25))  # a digest commits in a few ms: keep files for the last kills
             running.proc.send_signal(signal.SIGKILL)
             running.proc.wait()
             logs.append(running.log_text())
