@@ -25,6 +25,11 @@ from . import api, config, explore, ingest, store
 from .watcher import Inbox, Watcher
 
 log = logging.getLogger("seenpapers")
+# The lookups' page cache. SQLite fills it only as pages are read, and at 100k papers what
+# lookups read (keys, fingerprints, title index) is some 90 MB: with 64 MB it was read from
+# disk again and again. Alternated with 64 MB on one 100k database, two runs each: lookups
+# p50 0.4-4 ms faster, RSS 180 -> 264 MB (docs/benchmarks.md).
+READER_CACHE_MB = 256
 
 
 @dataclass
@@ -77,7 +82,8 @@ async def serve(settings: Settings) -> None:
     reader_pool = ThreadPoolExecutor(1, thread_name_prefix="lookup")
     loop = asyncio.get_running_loop()
     writer = await loop.run_in_executor(writer_pool, store.open_db, data.db_path)
-    reader = await loop.run_in_executor(reader_pool, lambda: store.open_db(data.db_path, readonly=True))
+    reader = await loop.run_in_executor(reader_pool, lambda: store.open_db(data.db_path, readonly=True,
+                                                                            cache_mb=READER_CACHE_MB))
     if settings.samples and store.counts(writer)["digests"] == 0:
         samples = sample_digests()
         for path in samples:

@@ -312,7 +312,7 @@ def update_search_index(db: sqlite_utils.Database) -> int:
     return count
 
 
-def open_db(path: Path | str, *, readonly: bool = False) -> sqlite_utils.Database:
+def open_db(path: Path | str, *, readonly: bool = False, cache_mb: int = 64) -> sqlite_utils.Database:
     """A connection with the settings every part relies on; migrates unless read-only.
 
     WAL lets Datasette and lookups read while an ingest writes; the busy timeout makes a
@@ -325,9 +325,9 @@ def open_db(path: Path | str, *, readonly: bool = False) -> sqlite_utils.Databas
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), check_same_thread=False)
     conn.execute("PRAGMA busy_timeout = 10000")
-    # 64 MB of page cache (the default is 2 MB): a lookup probes hundreds of match_keys
-    # pages, and at 100k papers that index alone is some 30 MB.
-    conn.execute("PRAGMA cache_size = -65536")
+    # 64 MB of page cache by default (SQLite's is 2 MB): a lookup probes hundreds of
+    # match_keys pages. The daemon's reader asks for more (server.READER_CACHE_MB).
+    conn.execute(f"PRAGMA cache_size = -{cache_mb * 1024}")
     db = sqlite_utils.Database(conn)
     if not readonly:
         db.enable_wal()
