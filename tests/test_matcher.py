@@ -217,14 +217,20 @@ def test_an_older_database_gets_keys_and_new_title_keys_when_opened(tmp_path):
     assert ask(db, "Weakly Supervised SOAP Notes", ABSTRACT)["status"] == "duplicate"
 
 
-def test_keys_made_by_an_older_hashing_are_made_again_when_opened(tmp_path):
-    path = tmp_path / "old.db"
+def paper_in_a_new_database(path):
+    """A database of the current schema holding one paper, inserted by hand (no index rows)."""
     db = store.open_db(path)
     pid = db.execute(
         "INSERT INTO papers (arxiv_id, title, title_key, abstract, first_ingested_at)"
         " VALUES ('2506.10328', 'LLM Notes', 'llmnotes', ?, '2025-01-01T00:00:00Z')",
         [ABSTRACT],
     ).lastrowid
+    return db, pid
+
+
+def test_keys_made_by_an_older_hashing_are_made_again_when_opened(tmp_path):
+    path = tmp_path / "old.db"
+    db, pid = paper_in_a_new_database(path)
     db.execute("INSERT INTO match_keys (key, paper_id) VALUES (12345, ?)", [pid])  # an old key
     db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm004_rehash_abstracts'")
     db.conn.commit()
@@ -237,12 +243,7 @@ def test_keys_made_by_an_older_hashing_are_made_again_when_opened(tmp_path):
 
 def test_fingerprints_stored_unsorted_are_sorted_when_opened(tmp_path):
     path = tmp_path / "old.db"
-    db = store.open_db(path)
-    pid = db.execute(
-        "INSERT INTO papers (arxiv_id, title, title_key, abstract, first_ingested_at)"
-        " VALUES ('2506.10328', 'LLM Notes', 'llmnotes', ?, '2025-01-01T00:00:00Z')",
-        [ABSTRACT],
-    ).lastrowid
+    db, pid = paper_in_a_new_database(path)
     low = (matcher.shingles(ABSTRACT) & np.uint64(0xFFFFFFFF)).astype("<u4")
     db.execute("INSERT INTO match_shingles (paper_id, shingles, title_parts) VALUES (?, ?, 'llm notes')",
                [pid, np.concatenate([low, low[:5]]).tobytes()])  # text order, some twice: as older versions stored
