@@ -335,9 +335,10 @@ def repaired_by_feedparser(text: str) -> bool:
 def feed_papers(draw):
     title = draw(st.text(PRINTABLE, min_size=1, max_size=200))
     abstract = draw(st.text(PRINTABLE, max_size=400))
-    assume(Entry(title).title and not arxiv_feed._TAG.search(title + abstract))  # tags are markup there
-    assume(not arxiv_feed._TITLE_SUFFIX.search(title))
     authors = draw(names)
+    # Tags are markup there, even in a name ("<A>"): feed text has them taken out.
+    assume(Entry(title).title and not arxiv_feed._TAG.search(" ".join([title, abstract, *authors])))
+    assume(not arxiv_feed._TITLE_SUFFIX.search(title))
     # As the elements hold them: the title, the abstract after its ASCII label, the authors joined.
     assume(not any(map(repaired_by_feedparser, [title, abstract, ", ".join(authors), *authors])))
     return draw(ARXIV_IDS), title, abstract, authors, draw(DAYS), draw(st.integers(1, 9))

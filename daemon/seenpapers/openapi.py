@@ -139,9 +139,10 @@ OPENAPI = {
                     "type": "object", "required": ["title"],
                     "properties": {
                         "title": {"type": "string", "maxLength": 20000},
-                        "abstract": {"type": "string", "maxLength": 20000},
-                        "arxiv_id": {"type": "string", "maxLength": 20000},
-                        "url": {"type": "string", "maxLength": 20000},
+                        # null is taken as absent, as a page without an abstract sends it
+                        "abstract": {**_NULLABLE_STR, "maxLength": 20000},
+                        "arxiv_id": {**_NULLABLE_STR, "maxLength": 20000},
+                        "url": {**_NULLABLE_STR, "maxLength": 20000},
                     },
                 }}},
             },
