@@ -9,6 +9,7 @@ import os
 import sys
 import time
 from collections import deque
+from itertools import islice
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,12 +64,12 @@ def ingest_command(data_dir, paths):
         console=err, transient=True, disable=len(files) < 2,
     ) as progress:
         task = progress.add_task("ingesting", total=len(files))
-        for start in range(0, len(files), FILES_PER_COMMIT):
+        for _ in range(0, len(files), FILES_PER_COMMIT):
             # One commit for many files: each file's keys land on random index pages, and a
             # commit per file wrote most of those pages again for every file.
             with store.write_transaction(db):
-                for _ in files[start:start + FILES_PER_COMMIT]:
-                    results.append(ingest.commit(db, next(prepared)))
+                for one in islice(prepared, FILES_PER_COMMIT):
+                    results.append(ingest.commit(db, one))
                     progress.advance(task)
         seconds = time.perf_counter() - started
         # Full-text search (Datasette) last, in one pass: the papers are answerable already,

@@ -13,6 +13,7 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from stat import S_ISREG
 
@@ -52,11 +53,11 @@ class Prepared:
 
 
 def ingest_file(db: sqlite_utils.Database, path: Path) -> Result:
-    return commit(db, prepare_file(path, known=lambda sha256: _known(db, sha256)))
+    return commit(db, prepare_file(path, known=partial(_known, db)))
 
 
 def ingest_bytes(db: sqlite_utils.Database, data: bytes, *, name: str, path: str | None, mtime: datetime) -> Result:
-    return commit(db, prepare_bytes(data, name=name, path=path, mtime=mtime, known=lambda sha256: _known(db, sha256)))
+    return commit(db, prepare_bytes(data, name=name, path=path, mtime=mtime, known=partial(_known, db)))
 
 
 def prepare_file(path: Path, known=None) -> Prepared:

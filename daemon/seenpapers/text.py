@@ -125,17 +125,12 @@ def words(text: str | None) -> list[str]:
     """Lower-case words of running text, every run of digits spelt "0": what abstracts
     are compared on, so a re-wrapped or re-punctuated abstract, or one with a number
     changed, has the same words (and words(unwrap(t)) == words(t))."""
-    return word_text(text).split()
-
-
-def word_text(text: str | None) -> str:
-    """The text with only its words() left, between spaces (one or more): what the
-    matcher hashes without splitting it into Python strings."""
-    return word_bytes(text).decode()
+    return word_bytes(text).decode().split()
 
 
 def word_bytes(text: str | None) -> bytes:
-    """word_text(text), UTF-8 encoded."""
+    """The text with only its words() left, between spaces (one or more), UTF-8 encoded:
+    what the matcher hashes without splitting it into Python strings."""
     if not text:
         return b""
     if not text.isascii():
