@@ -186,6 +186,17 @@ def test_each_paper_stores_a_few_keys_and_an_unrelated_abstract_finds_no_candida
     assert candidates == [] and side is None
 
 
+def test_the_warm_up_reads_every_key_and_fingerprint_unless_they_outgrow_the_cache(db, tmp_path):
+    ingest_papers(db, tmp_path, *REAL.values())
+    reads = store.warm_up_reads(db, budget_mb=64, chunk=2)
+    assert len(reads) > 2
+    answers = [db.execute(sql, params).fetchone()[0] for sql, params in reads]
+    fingerprints = sum(n for (sql, _), n in zip(reads, answers) if "match_shingles" in sql)
+    keys = sum(n for (sql, _), n in zip(reads, answers) if "match_keys" in sql)
+    assert fingerprints == db["match_shingles"].count and keys == db["match_keys"].count
+    assert store.warm_up_reads(db, budget_mb=0) == []
+
+
 def test_keys_do_not_depend_on_the_process_that_made_them():
     # match_keys outlives processes: Python's own hash() would change with PYTHONHASHSEED.
     code = "from seenpapers import matcher; print(matcher.stored_keys(matcher.shingles(open(0).read())))"

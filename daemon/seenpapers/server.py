@@ -93,6 +93,23 @@ async def serve(settings: Settings) -> None:
 
     queue: asyncio.Queue[Path] = asyncio.Queue()
 
+    rewarm = asyncio.Event()
+    rewarm.set()
+
+    async def keep_reader_warm():
+        # What every lookup probes, read into the reader's page cache at start and again
+        # after each burst of ingests: a write discards a reader's cache (WAL), and from a
+        # cold disk lookups were half as slow again (docs/benchmarks.md). One chunk at a
+        # time on the reader's thread: a lookup that comes meanwhile waits for one chunk.
+        while True:
+            await rewarm.wait()
+            rewarm.clear()
+            reads = await loop.run_in_executor(reader_pool, store.warm_up_reads, reader, READER_CACHE_MB * 3 // 4)
+            for sql, params in reads:
+                if rewarm.is_set():  # written again: start over
+                    break
+                await loop.run_in_executor(reader_pool, lambda: reader.execute(sql, params).fetchall())
+
     async def ingest_worker():
         while True:
             path = await queue.get()
@@ -103,6 +120,7 @@ async def serve(settings: Settings) -> None:
                 continue
             if queue.empty():  # index for search between bursts, many papers at a time
                 await loop.run_in_executor(writer_pool, store.update_search_index, writer)
+                rewarm.set()
             if result.status == "ingested":
                 log.info("ingested %s: %d entries, %d new, %d seen again, %d duplicates",
                          path.name, result.entries, result.new_papers, result.seen_again, result.duplicates)
@@ -128,7 +146,8 @@ async def serve(settings: Settings) -> None:
 
     inboxes = [Inbox(data.inbox.resolve()), *settings.inboxes]
     watcher = Watcher(inboxes, queue.put)
-    tasks = [asyncio.create_task(ingest_worker(), name="ingest"), asyncio.create_task(watcher.run(stop), name="watch")]
+    tasks = [asyncio.create_task(ingest_worker(), name="ingest"), asyncio.create_task(watcher.run(stop), name="watch"),
+             asyncio.create_task(keep_reader_warm(), name="warm")]
     datasette_url = None
     if settings.datasette_port is not None:
         try:
@@ -151,7 +170,7 @@ async def serve(settings: Settings) -> None:
         log.info("stopping")
     finally:
         stop.set()
-        for task in tasks[:2]:  # Datasette stops by itself once stop is set
+        for task in tasks[:3]:  # Datasette stops by itself once stop is set
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await runner.cleanup()

@@ -312,6 +312,30 @@ def update_search_index(db: sqlite_utils.Database) -> int:
     return count
 
 
+def warm_up_reads(db: sqlite_utils.Database, budget_mb: int, chunk: int = 1024) -> list[tuple[str, list]]:
+    """Statements that read what every lookup probes (match_keys, match_shingles) into this
+    connection's page cache, a thousand papers' worth each, so a caller can run them
+    between lookups. None when those tables would take more than budget_mb: then they
+    would only push each other out, and lookups read from disk as they would anyway."""
+    top = db.execute("SELECT max(paper_id) FROM match_shingles").fetchone()[0]
+    if not top:
+        return []
+    sampled = db.execute("SELECT avg(length(shingles) + length(title_parts)) FROM"
+                         " (SELECT shingles, title_parts FROM match_shingles ORDER BY paper_id DESC LIMIT 1000)").fetchone()[0]
+    # A paper's match_keys: at most 7 keys (matcher.STORED_*) of some 20 bytes as stored.
+    if top * (sampled + 7 * 20 + 20) > budget_mb * 1_000_000:
+        return []
+    reads = []
+    for start in range(0, top + 1, chunk):
+        reads.append(("SELECT count(*), sum(length(shingles)) FROM match_shingles WHERE paper_id BETWEEN ? AND ?",
+                      [start, start + chunk - 1]))
+    # match_keys is ordered by key (random 62-bit values): read it in slices of that range.
+    step = (1 << 62) // max(1, top // chunk + 1)
+    for low in range(0, 1 << 62, step):
+        reads.append(("SELECT count(*) FROM match_keys WHERE key >= ? AND key < ?", [low, low + step]))
+    return reads
+
+
 def open_db(path: Path | str, *, readonly: bool = False, cache_mb: int = 64) -> sqlite_utils.Database:
     """A connection with the settings every part relies on; migrates unless read-only.
 
