@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import datetime, timezone
 from fnmatch import fnmatchcase
@@ -46,6 +47,7 @@ READ_EXECUTOR = web.AppKey("read_executor", Executor)
 WRITE_EXECUTOR = web.AppKey("write_executor", Executor)
 TOKEN = web.AppKey("token", str)
 INBOX = web.AppKey("inbox", Path)
+AFTER_WRITE = web.AppKey("after_write", Callable[[], None])
 
 
 class ApiError(Exception):
@@ -68,7 +70,9 @@ def make_app(
     inbox: Path,
     port: int,
     allowed_origins: tuple[str, ...],
+    after_write: Callable[[], None] = lambda: None,
 ) -> web.Application:
+    """The API app; ``after_write`` is called after each write it makes (marking read)."""
     app = web.Application(
         client_max_size=formats.MAX_BYTES,
         middlewares=[
@@ -81,6 +85,7 @@ def make_app(
     app[READER], app[WRITER] = reader, writer
     app[READ_EXECUTOR], app[WRITE_EXECUTOR] = read_executor, write_executor
     app[TOKEN], app[INBOX] = token, inbox
+    app[AFTER_WRITE] = after_write
     app.router.add_get("/api/v1/health", health)
     app.router.add_post("/api/v1/lookup", lookup_papers)
     app.router.add_post("/api/v1/read", mark_read)
@@ -229,7 +234,10 @@ async def _read(request: web.Request, fn, *args):
 
 
 async def _write(request: web.Request, fn, *args):
-    return await asyncio.get_running_loop().run_in_executor(request.app[WRITE_EXECUTOR], fn, request.app[WRITER], *args)
+    try:
+        return await asyncio.get_running_loop().run_in_executor(request.app[WRITE_EXECUTOR], fn, request.app[WRITER], *args)
+    finally:
+        request.app[AFTER_WRITE]()
 
 
 # --- handlers ---------------------------------------------------------------------------
