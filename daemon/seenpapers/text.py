@@ -111,7 +111,6 @@ def _folded(title: str | None) -> str:
 
 
 _DIGITS = re.compile(r"\d+")
-_ZERO_BYTES = re.compile(rb"0+")
 # ASCII letters lower-cased, digits "0", anything else a space; control characters are
 # dropped, as clean() drops them.
 _ASCII_WORD_BYTES = bytes(
@@ -138,7 +137,9 @@ def word_bytes(text: str | None) -> bytes:
         return _NOT_ALNUM.sub(" ", _DIGITS.sub("0", _CONTROL.sub("", text))).encode()
     # Most abstracts: a bytes table is many times faster than re, or str.translate.
     data = text.encode("ascii").translate(_ASCII_WORD_BYTES, _ASCII_CONTROL_BYTES)
-    return _ZERO_BYTES.sub(b"0", data) if b"0" in data else data
+    while b"00" in data:  # each run of digits, zeros by now, to one "0": re.sub took 10 µs
+        data = data.replace(b"00", b"0")
+    return data
 
 
 _ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\d])")
