@@ -30,6 +30,7 @@ log = logging.getLogger("seenpapers")
 # disk again and again. Alternated with 64 MB on one 100k database, two runs each: lookups
 # p50 0.4-4 ms faster, RSS 180 -> 264 MB (docs/benchmarks.md).
 READER_CACHE_MB = 256
+WARM_AFTER_QUIET_S = 1.0  # after writes, the lookup cache is read again once they pause this long
 
 
 @dataclass
@@ -93,26 +94,31 @@ async def serve(settings: Settings) -> None:
 
     queue: asyncio.Queue[Path] = asyncio.Queue()
 
-    rewarm = asyncio.Event()
-    rewarm.set()
+    rewarm = asyncio.Event()  # set by every write
+
+    async def warm_reader():
+        # What every lookup probes, read into the reader's page cache. One chunk at a time
+        # on the reader's thread: a lookup that comes meanwhile waits for one chunk only.
+        try:
+            reads = await loop.run_in_executor(reader_pool, store.warm_up_reads, reader, READER_CACHE_MB * 3 // 4)
+            for sql, params in reads:
+                if rewarm.is_set():  # written again: the cache is gone again
+                    return
+                await loop.run_in_executor(reader_pool, lambda: reader.execute(sql, params).fetchall())
+        except Exception:  # only slower lookups follow; they report their own errors
+            log.exception("could not read the match tables into the lookup cache")
 
     async def keep_reader_warm():
-        # What every lookup probes, read into the reader's page cache at start and after
-        # each write (a burst of ingests, a read mark), as a write discards a reader's cache
-        # in WAL mode. From a cold disk at 100k papers it took lookups' p99 from 21-23 ms to
-        # 14 ms (docs/benchmarks.md). One chunk at a time on the reader's thread: a lookup
-        # that comes meanwhile waits for one chunk, not for the whole warm-up.
+        # At start, and after writes (a burst of ingests, a read mark) once they pause: a
+        # write discards a reader's cache in WAL mode. From a cold disk at 100k papers this
+        # took lookups' p99 from 21-23 ms to 14 ms (docs/benchmarks.md).
+        await warm_reader()
         while True:
             await rewarm.wait()
-            rewarm.clear()
-            try:
-                reads = await loop.run_in_executor(reader_pool, store.warm_up_reads, reader, READER_CACHE_MB * 3 // 4)
-                for sql, params in reads:
-                    if rewarm.is_set():  # written again: start over
-                        break
-                    await loop.run_in_executor(reader_pool, lambda: reader.execute(sql, params).fetchall())
-            except Exception:  # only slower lookups follow; they report their own errors
-                log.exception("could not read the match tables into the lookup cache")
+            while rewarm.is_set():
+                rewarm.clear()
+                await asyncio.sleep(WARM_AFTER_QUIET_S)
+            await warm_reader()
 
     async def ingest_worker():
         while True:
