@@ -131,7 +131,7 @@ async def serve(settings: Settings) -> None:
                 continue
             if queue.empty():  # index for search between bursts, many papers at a time
                 await loop.run_in_executor(writer_pool, store.update_search_index, writer)
-                rewarm.set()
+            rewarm.set()
             if result.status == "ingested":
                 log.info("ingested %s: %d entries, %d new, %d seen again, %d duplicates",
                          path.name, result.entries, result.new_papers, result.seen_again, result.duplicates)
