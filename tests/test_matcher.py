@@ -188,16 +188,16 @@ def test_each_paper_stores_a_few_keys_and_an_unrelated_abstract_finds_no_candida
 
 def test_the_warm_up_reads_keys_and_fingerprints_while_they_fit_in_the_cache(db, tmp_path):
     ingest_papers(db, tmp_path, *REAL.values())
-    reads = store.warm_up_reads(db, budget_mb=64, chunk=2)
+    reads = matcher.warm_up_reads(db, budget_mb=64, chunk=2)
     assert len(reads) > 2
     answers = [db.execute(sql, params).fetchone()[0] for sql, params in reads]
     fingerprints = sum(n for (sql, _), n in zip(reads, answers) if "match_shingles" in sql)
     keys = sum(n for (sql, _), n in zip(reads, answers) if "match_keys" in sql)
     assert fingerprints == db["match_shingles"].count and keys == db["match_keys"].count
-    assert store.warm_up_reads(db, budget_mb=0) == []
+    assert matcher.warm_up_reads(db, budget_mb=0) == []
     # keys alone when the fingerprints would not fit beside them
     top = db.execute("SELECT max(paper_id) FROM match_shingles").fetchone()[0]
-    keys_only = store.warm_up_reads(db, budget_mb=top * 7 * 20 / 1e6 + 0.0001, chunk=2)
+    keys_only = matcher.warm_up_reads(db, budget_mb=top * 7 * 20 / 1e6 + 0.0001, chunk=2)
     assert keys_only and all("match_keys" in sql for sql, _ in keys_only)
 
 

@@ -267,6 +267,30 @@ def _pack_parts(parts: list[list[str]]) -> str:
 _LOW32 = np.uint64(0xFFFFFFFF)
 
 
+def warm_up_reads(db: sqlite_utils.Database, budget_mb: int, chunk: int = 1024) -> list[tuple[str, list]]:
+    """Statements that read what lookups probe into this connection's page cache, a
+    thousand papers' worth each, so a caller can run them between lookups: match_keys
+    (every lookup reads hundreds of its pages) when it fits in budget_mb, and then
+    match_shingles (its candidates' fingerprints) when both do. What does not fit would
+    only push the rest out."""
+    top = db.execute("SELECT max(paper_id) FROM match_shingles").fetchone()[0]
+    if not top:
+        return []
+    keys_mb = top * (STORED_FIRST + STORED_LOWEST) * 20 / 1e6  # some 20 bytes a key as stored
+    if keys_mb > budget_mb:
+        return []
+    # match_keys is ordered by key (random 62-bit values): read it in slices of that range.
+    step = (1 << 62) // max(1, top // chunk + 1)
+    reads = [("SELECT count(*) FROM match_keys WHERE key >= ? AND key < ?", [low, low + step])
+             for low in range(0, 1 << 62, step)]
+    sampled = db.execute("SELECT avg(length(shingles) + length(title_parts)) FROM"
+                         " (SELECT shingles, title_parts FROM match_shingles ORDER BY paper_id DESC LIMIT 1000)").fetchone()[0]
+    if keys_mb + top * (sampled + 20) / 1e6 <= budget_mb:
+        reads += [("SELECT count(*), sum(length(shingles)) FROM match_shingles WHERE paper_id BETWEEN ? AND ?",
+                   [start, start + chunk - 1]) for start in range(0, top + 1, chunk)]
+    return reads
+
+
 # --- candidates ---------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from . import api, config, explore, ingest, store
+from . import api, config, explore, ingest, matcher, store
 from .watcher import Inbox, Watcher
 
 log = logging.getLogger("seenpapers")
@@ -101,7 +101,7 @@ async def serve(settings: Settings) -> None:
         # What every lookup probes, read into the reader's page cache. One chunk at a time
         # on the reader's thread: a lookup that comes meanwhile waits for one chunk only.
         try:
-            reads = await loop.run_in_executor(reader_pool, store.warm_up_reads, reader, READER_CACHE_MB * 3 // 4)
+            reads = await loop.run_in_executor(reader_pool, matcher.warm_up_reads, reader, READER_CACHE_MB * 3 // 4)
             for sql, params in reads:
                 if rewarm.is_set():  # written again: the cache is gone again
                     return
