@@ -297,30 +297,43 @@ def warm_up_reads(db: sqlite_utils.Database, budget_mb: int, chunk: int = 1024) 
 def _abstract_candidates(db, probes: list[list[int]], before: list[int | None]) -> list[list[int]]:
     """For each entry, the papers sharing most of its sampled n-grams (common ones skipped).
     One statement reads each distinct key's first COMMON + 1 holders (one B-tree seek per
-    key; a common key's thousands of holders are never read); the votes are counted here."""
+    key; a common key's thousands of holders are never read); the votes are counted here,
+    for all entries in one numpy pass (a dict of votes per entry was most of the matching)."""
     keys = sorted({key for keys in probes for key in keys})
     if not keys:
         return [[] for _ in probes]
-    holders: dict[int, list[int]] = {}
+    holders: dict[int, str] = {}
     for key, found in db.execute(
         "SELECT k.value, (SELECT group_concat(paper_id) FROM (SELECT paper_id FROM match_keys m"
         " WHERE m.key = k.value LIMIT :limit)) FROM json_each(:keys) k",
         {"keys": json.dumps(keys), "limit": COMMON + 1},
     ):
-        if found:
-            papers = found.split(",")
-            # a key held by more than COMMON papers says nothing ("in this paper we")
-            if len(papers) <= COMMON:
-                holders[key] = [int(pid) for pid in papers]
-    answer = []
-    for keys, older in zip(probes, before):
-        # One rare key in common makes a candidate: a truncated copy may have no more.
-        votes: dict[int, int] = {}
+        # a key held by more than COMMON papers says nothing ("in this paper we")
+        if found and found.count(",") < COMMON:
+            holders[key] = found
+    # Every (entry, holder) pair of a key the entry has: one vote each.
+    texts, entry_of, counts = [], [], []
+    for i, keys in enumerate(probes):
         for key in set(keys):
-            for pid in holders.get(key, ()):
-                if older is None or pid < older:
-                    votes[pid] = votes.get(pid, 0) + 1
-        answer.append(sorted(votes, key=lambda pid: (-votes[pid], pid))[:CANDIDATES])
+            if found := holders.get(key):
+                texts.append(found)
+                entry_of.append(i)
+                counts.append(found.count(",") + 1)
+    answer: list[list[int]] = [[] for _ in probes]
+    if not texts:
+        return answer
+    pid = np.fromstring(",".join(texts), dtype=np.int64, sep=",")
+    entry = np.repeat(np.asarray(entry_of, dtype=np.int64), counts)
+    older = np.asarray([1 << 62 if b is None else b for b in before], dtype=np.int64)
+    ok = pid < older[entry]  # at ingest, only papers older than the entry's own
+    # One rare key in common makes a candidate: a truncated copy may have no more.
+    pair, votes = np.unique((entry[ok] << 32) | pid[ok], return_counts=True)
+    entry, pid = pair >> 32, pair & 0xFFFFFFFF
+    order = np.lexsort((pid, -votes, entry))  # by entry, then most votes, then oldest
+    entry, pid = entry[order], pid[order]
+    rank = np.arange(len(entry)) - np.searchsorted(entry, entry)
+    for i, p in zip(entry[rank < CANDIDATES].tolist(), pid[rank < CANDIDATES].tolist()):
+        answer[i].append(p)
     return answer
 
 
