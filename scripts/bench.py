@@ -562,7 +562,7 @@ def report(fig: dict) -> str:
         row("  then the search index", f"{b['search_seconds']:.1f} s: {overall:,.0f} entries/s in all"
             + check(overall, t["backfill_entries_per_s"], False))
     f = fig["schema_floor"]
-    row("floor: its rows into the schema alone",
+    row("floor: same rows, schema alone",
         f"{f['entries_per_s']:,.0f} entries/s  ({f['entries']:,} entries, no parsing or matching);"
         f" with the search index ({f['search_seconds']:.1f} s) {f['entries_per_s_in_all']:,.0f} entries/s in all")
     if "ingest_real" in fig:
