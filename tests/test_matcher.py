@@ -186,6 +186,23 @@ def test_each_paper_stores_a_few_keys_and_an_unrelated_abstract_finds_no_candida
     assert candidates == [] and side is None
 
 
+def test_candidates_are_the_papers_sharing_most_rare_keys_oldest_first(db):
+    """The vote count of _abstract_candidates, on key rows written straight into match_keys:
+    a vote per key in common (a key twice in a query counts once), a key held by more than
+    COMMON papers gives none, ties go to the older paper, and at ingest only papers older
+    than the entry are candidates."""
+    db["papers"].insert_all([{"id": i, "title": f"Paper {i}", "title_key": f"paper{i}"} for i in range(1, 41)])
+    a, b, c, common, unknown = 101, 102, 103, 104, 105
+    holders = {a: [3, 5, 7], b: [5, 7], c: [7, 9], common: list(range(3, 4 + matcher.COMMON + 1))}
+    db.conn.executemany("INSERT INTO match_keys (key, paper_id) VALUES (?, ?)",
+                        [(key, pid) for key, pids in holders.items() for pid in pids])
+    assert len(holders[common]) > matcher.COMMON
+    probes = [[a, b, c, common], [a, b, c, common], [c], [a, a], [unknown], []]
+    before = [None, 7, None, None, None, None]
+    assert matcher._abstract_candidates(db, probes, before) == [[7, 5], [5, 3], [7, 9], [3, 5], [], []]
+    assert matcher.CANDIDATES == 2  # the expected lists above are two long
+
+
 def test_the_warm_up_reads_keys_and_fingerprints_while_they_fit_in_the_cache(db, tmp_path):
     ingest_papers(db, tmp_path, *REAL.values())
     reads = matcher.warm_up_reads(db, budget_mb=64, chunk=2)
