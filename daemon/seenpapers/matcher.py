@@ -327,7 +327,7 @@ def _abstract_candidates(db, probes: list[list[int]], before: list[int | None]) 
     older = np.asarray([1 << 62 if b is None else b for b in before], dtype=np.int64)
     ok = pid < older[entry]  # at ingest, only papers older than the entry's own
     # One rare key in common makes a candidate: a truncated copy may have no more.
-    pair, votes = np.unique((entry[ok] << 32) | pid[ok], return_counts=True)
+    pair, votes = np.unique((entry[ok] << 32) | pid[ok], return_counts=True)  # paper ids < 2**32
     entry, pid = pair >> 32, pair & 0xFFFFFFFF
     order = np.lexsort((pid, -votes, entry))  # by entry, then most votes, then oldest
     entry, pid = entry[order], pid[order]
