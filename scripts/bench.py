@@ -116,6 +116,7 @@ _SCHEMA_COLUMNS = {
     "sightings": "id, paper_id, digest_id, position, title, arxiv_id, authors_count, published, upvotes, abstract",
 }
 
+
 def schema_floor(data_dir: Path, work: Path, files: int) -> dict:
     """Entries/s writing the first ``files`` digests' rows of a backfilled database into a new
     one with the real schema, file by file, FILES_PER_COMMIT files a transaction; then the

@@ -302,23 +302,24 @@ def _abstract_candidates(db, probes: list[list[int]], before: list[int | None]) 
     keys = sorted({key for keys in probes for key in keys})
     if not keys:
         return [[] for _ in probes]
-    holders: dict[int, str] = {}
+    holders: dict[int, tuple[str, int]] = {}  # key -> its holders' ids ("3,5,7") and how many
     for key, found in db.execute(
         "SELECT k.value, (SELECT group_concat(paper_id) FROM (SELECT paper_id FROM match_keys m"
         " WHERE m.key = k.value LIMIT :limit)) FROM json_each(:keys) k",
         {"keys": json.dumps(keys), "limit": COMMON + 1},
     ):
         # a key held by more than COMMON papers says nothing ("in this paper we")
-        if found and found.count(",") < COMMON:
-            holders[key] = found
+        if found and (held := found.count(",") + 1) <= COMMON:
+            holders[key] = found, held
     # Every (entry, holder) pair of a key the entry has: one vote each.
     texts, entry_of, counts = [], [], []
     for i, keys in enumerate(probes):
         for key in set(keys):
-            if found := holders.get(key):
+            if key in holders:
+                found, held = holders[key]
                 texts.append(found)
                 entry_of.append(i)
-                counts.append(found.count(",") + 1)
+                counts.append(held)
     answer: list[list[int]] = [[] for _ in probes]
     if not texts:
         return answer
