@@ -105,61 +105,58 @@ def sqlite_floor(work: Path, rows: int) -> dict:
     return {"rows": rows, "rows_per_s": rows / seconds}
 
 
-# What writing a backfill's rows costs in seenpapers' own schema (its indexes, triggers,
-# foreign keys and search index), with no file read, parsed or matched: the floor under
-# `seenpapers ingest` in this design. Rows are read back from a backfilled database.
-_SCHEMA_COLUMNS = {
-    "digests": "id, sha256, name, path, format, date, size, entries, ingested_at",
-    "papers": "id, arxiv_id, title, title_key, abstract, authors, authors_count, published, url, first_ingested_at",
-    "match_keys": "key, paper_id",
-    "match_shingles": "paper_id, shingles, title_parts",
-    "sightings": "id, paper_id, digest_id, position, title, arxiv_id, authors_count, published, upvotes, abstract",
-}
-
-
 def schema_floor(data_dir: Path, work: Path, files: int) -> dict:
-    """Entries/s writing the first ``files`` digests' rows of a backfilled database into a new
-    one with the real schema, file by file, FILES_PER_COMMIT files a transaction; then the
-    search index, as the backfill builds it."""
+    """What writing a backfill's rows costs in seenpapers' own schema (its indexes, triggers,
+    foreign keys and search index) with no file read, parsed or matched: the floor under
+    `seenpapers ingest` in this design. The first ``files`` digests' rows of a backfilled
+    database, all columns as read, go into a new one file by file, FILES_PER_COMMIT files a
+    transaction; then the search index, as the backfill builds it. Entries/s of both."""
     from seenpapers import store  # the schema is the package's migrations
     from seenpapers.cli import FILES_PER_COMMIT  # and the transactions are the backfill's
 
     src = sqlite3.connect(f"file:{data_dir / 'seenpapers.db'}?mode=ro", uri=True)
-    digests = src.execute(f"SELECT {_SCHEMA_COLUMNS['digests']} FROM digests ORDER BY id LIMIT ?", [files]).fetchall()
-    sightings: dict[int, list] = {}
-    for row in src.execute(f"SELECT {_SCHEMA_COLUMNS['sightings']} FROM sightings WHERE digest_id <= ? ORDER BY id",
-                           [digests[-1][0]]):
-        sightings.setdefault(row[2], []).append(row)
-    top = max(row[1] for rows in sightings.values() for row in rows)
-    papers = {row[0]: row for row in src.execute(f"SELECT {_SCHEMA_COLUMNS['papers']} FROM papers WHERE id <= ?", [top])}
-    keys: dict[int, list] = {}
-    for key, pid in src.execute("SELECT key, paper_id FROM match_keys WHERE paper_id <= ?", [top]):
-        keys.setdefault(pid, []).append((key, pid))
-    shingles = {row[0]: row for row in src.execute(f"SELECT {_SCHEMA_COLUMNS['match_shingles']} FROM match_shingles"
-                                                    " WHERE paper_id <= ?", [top])}
+    last = src.execute("SELECT max(id) FROM (SELECT id FROM digests ORDER BY id LIMIT ?)", [files]).fetchone()[0]
+    top = src.execute("SELECT max(paper_id) FROM sightings WHERE digest_id <= ?", [last]).fetchone()[0]
+
+    def rows_by(table: str, column: str, upto: int) -> dict[int, list[tuple]]:
+        """The table's whole rows with ``column`` <= upto, grouped by that column."""
+        rows: dict[int, list[tuple]] = {}
+        for value, *row in src.execute(f"SELECT {column}, * FROM {table} WHERE {column} <= ?", [upto]):
+            rows.setdefault(value, []).append(tuple(row))
+        return rows
+
+    digests, papers = rows_by("digests", "id", last), rows_by("papers", "id", top)
+    keys, shingles = rows_by("match_keys", "paper_id", top), rows_by("match_shingles", "paper_id", top)
+    shown: dict[int, list[tuple[int, tuple]]] = {}  # digest -> (paper, sighting row)
+    for digest_id, paper_id, *row in src.execute("SELECT digest_id, paper_id, * FROM sightings WHERE digest_id <= ?", [last]):
+        shown.setdefault(digest_id, []).append((paper_id, tuple(row)))
     src.close()
-    inserts = {t: f"INSERT INTO {t} ({c}) VALUES ({', '.join('?' * (c.count(',') + 1))})" for t, c in _SCHEMA_COLUMNS.items()}
     path = work / "schema-floor" / "seenpapers.db"
     shutil.rmtree(path.parent, ignore_errors=True)
     db = store.open_db(path)
+
+    def insert(table: str, rows: list[tuple]) -> None:
+        if rows:
+            db.conn.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+
     started = time.perf_counter()
-    for start in range(0, len(digests), FILES_PER_COMMIT):
+    order = sorted(digests)
+    for start in range(0, len(order), FILES_PER_COMMIT):
         with store.write_transaction(db):
-            for digest in digests[start:start + FILES_PER_COMMIT]:
-                shown = sightings.get(digest[0], [])
-                new = list(dict.fromkeys(row[1] for row in shown if row[1] in papers))
-                db.conn.execute(inserts["digests"], digest)
-                db.conn.executemany(inserts["papers"], [papers.pop(pid) for pid in new])
-                db.conn.executemany(inserts["match_keys"], [k for pid in new for k in keys.get(pid, ())])
-                db.conn.executemany(inserts["match_shingles"], [shingles[pid] for pid in new if pid in shingles])
-                db.conn.executemany(inserts["sightings"], shown)
+            for digest_id in order[start:start + FILES_PER_COMMIT]:
+                new = [pid for pid in dict.fromkeys(pid for pid, _ in shown.get(digest_id, ())) if pid in papers]
+                insert("digests", digests[digest_id])
+                insert("papers", [row for pid in new for row in papers.pop(pid)])
+                insert("match_keys", [row for pid in new for row in keys.get(pid, ())])
+                insert("match_shingles", [row for pid in new for row in shingles.get(pid, ())])
+                insert("sightings", [row for _, row in shown.get(digest_id, ())])
     seconds = time.perf_counter() - started
     search_started = time.perf_counter()
     store.update_search_index(db)
     search_seconds = time.perf_counter() - search_started
     db.conn.close()
     shutil.rmtree(path.parent, ignore_errors=True)
-    entries = sum(len(rows) for rows in sightings.values())
+    entries = sum(len(rows) for rows in shown.values())
     return {"entries": entries, "files": len(digests), "entries_per_s": entries / seconds,
             "search_seconds": search_seconds, "entries_per_s_in_all": entries / (seconds + search_seconds)}
 

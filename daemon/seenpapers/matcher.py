@@ -332,8 +332,8 @@ def _abstract_candidates(db, probes: list[list[int]], before: list[int | None]) 
     entry, pid = pair >> 32, pair & 0xFFFFFFFF
     order = np.lexsort((pid, -votes, entry))  # by entry, then most votes, then oldest
     entry, pid = entry[order], pid[order]
-    rank = np.arange(len(entry)) - np.searchsorted(entry, entry)
-    for i, p in zip(entry[rank < CANDIDATES].tolist(), pid[rank < CANDIDATES].tolist()):
+    best = np.arange(len(entry)) - np.searchsorted(entry, entry) < CANDIDATES  # rank within its entry
+    for i, p in zip(entry[best].tolist(), pid[best].tolist()):
         answer[i].append(p)
     return answer
 
