@@ -4,6 +4,7 @@ import stat
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from seenpapers.cli import cli
@@ -39,6 +40,31 @@ def test_ingest_exits_1_and_names_each_failed_file(data_dir, tmp_path):
     assert result.exit_code == 1
     assert "failures    1" in result.output and "failed: empty.txt: empty file" in result.output
     assert "1 new, 0 already known" in result.output
+
+
+@pytest.mark.parametrize("parallel_from, files_per_commit", [(20, 500), (2, 500), (2, 2)])
+def test_a_file_that_cannot_be_written_is_reported_and_the_rest_of_its_batch_goes_in(
+        data_dir, tmp_path, monkeypatch, parallel_from, files_per_commit):
+    from seenpapers import cli as cli_module, store
+
+    monkeypatch.setattr(cli_module, "PARALLEL_FROM", parallel_from)  # parsed here, or in other processes
+    monkeypatch.setattr(cli_module, "FILES_PER_COMMIT", files_per_commit)
+
+    from .test_ingest import api_item, refuse_title
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name, arxiv_id, title in [("a", "2501.00001", "First Paper"), ("b", "2501.00002", "Refused Paper"),
+                                  ("c", "2501.00003", "Third Paper")]:
+        (inbox / f"{name}.json").write_text(json.dumps([api_item(arxiv_id, title)]))
+    db = store.open_db(data_dir / "seenpapers.db")
+    refuse_title(db, "Refused Paper")
+    result = run("ingest", inbox)
+    assert result.exit_code == 1
+    assert "2 new, 0 already known" in result.output and "failures    1" in result.output
+    assert "failed: b.json: internal error while writing: IntegrityError: refused by a test trigger" in result.output
+    assert [t for (t,) in db.execute("SELECT title FROM papers ORDER BY id")] == ["First Paper", "Third Paper"]
+    assert [n for (n,) in db.execute("SELECT name FROM failures")] == ["b.json"]
 
 
 def test_data_dir_option_wins_over_the_environment(data_dir, tmp_path):

@@ -249,7 +249,7 @@ def test_the_search_index_is_whole_after_a_real_backfill(db):
     assert db.execute("SELECT count(*) FROM papers_fts_docsize").fetchone()[0] == db["papers"].count
 
 
-def test_inside_a_batch_of_files_a_failing_file_is_undone_alone(tmp_path):
+def test_a_transaction_inside_another_is_part_of_it(tmp_path):
     db = store.open_db(tmp_path / "seenpapers.db")
 
     def record(name):
@@ -257,13 +257,35 @@ def test_inside_a_batch_of_files_a_failing_file_is_undone_alone(tmp_path):
 
     with store.write_transaction(db):  # what `seenpapers ingest` does around many files
         with store.write_transaction(db):
-            record("kept")
-        with pytest.raises(RuntimeError), store.write_transaction(db):
-            record("undone")
-            raise RuntimeError("a file fails half-way")
+            record("written")
+        assert db.conn.in_transaction  # not committed yet: the batch commits it
+    assert db["failures"].count == 1
+    with pytest.raises(RuntimeError), store.write_transaction(db):
         with store.write_transaction(db):
-            record("kept too")
-    assert [name for (name,) in db.execute("SELECT name FROM failures ORDER BY name")] == ["kept", "kept too"]
+            record("first file")
+        with store.write_transaction(db):
+            record("second file")
+            raise RuntimeError("a file fails half-way")
+    assert [name for (name,) in db.execute("SELECT name FROM failures")] == ["written"]  # the batch undone whole
+
+
+def refuse_title(db, title):
+    """A trigger that makes SQLite refuse to store a paper: a real failure while writing a file."""
+    db.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON papers WHEN new.title = '{title}'"
+               " BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END")
+
+
+def test_a_file_that_cannot_be_written_is_undone_and_recorded_as_failed(db, tmp_path):
+    refuse_title(db, "Refused Paper")
+    path = write(tmp_path, "day.json", json.dumps([api_item("2501.00001", "Fine Paper"),
+                                                   api_item("2501.00002", "Refused Paper")]))
+    result = ingest.ingest_file(db, path)
+    assert result.status == "failed"
+    assert result.error == "internal error while writing: IntegrityError: refused by a test trigger"
+    assert table_counts(db) == {"digests": 0, "papers": 0, "sightings": 0, "duplicates": 0, "reads": 0, "failures": 1}
+    db.execute("DROP TRIGGER refuse")
+    assert ingest.ingest_file(db, path).status == "ingested"  # tried again: in, and no longer a failure
+    assert table_counts(db)["papers"] == 2 and table_counts(db)["failures"] == 0
 
 
 def test_within_one_digest_a_retitled_copy_is_linked_to_the_entry_before_it(db, tmp_path):

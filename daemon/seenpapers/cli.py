@@ -9,6 +9,7 @@ import os
 import sys
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from itertools import islice
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -64,13 +65,9 @@ def ingest_command(data_dir, paths):
         console=err, transient=True, disable=len(files) < 2,
     ) as progress:
         task = progress.add_task("ingesting", total=len(files))
-        for _ in range(0, len(files), FILES_PER_COMMIT):
-            # One commit for many files: each file's keys land on random index pages, and a
-            # commit per file wrote most of those pages again for every file.
-            with store.write_transaction(db):
-                for one in islice(prepared, FILES_PER_COMMIT):
-                    results.append(ingest.commit(db, one))
-                    progress.advance(task)
+        for start in range(0, len(files), FILES_PER_COMMIT):
+            results += _commit_batch(db, prepared, files[start:start + FILES_PER_COMMIT],
+                                     lambda done, start=start: progress.update(task, completed=start + done))
         seconds = time.perf_counter() - started
         # Full-text search (Datasette) last, in one pass: the papers are answerable already,
         # and indexing was as slow as the rest of a backfill. After a crash, the next
@@ -79,6 +76,31 @@ def ingest_command(data_dir, paths):
         indexed = store.update_search_index(db)
     _print_summary(results, seconds, indexed, time.perf_counter() - started - seconds)
     sys.exit(1 if any(r.status == "failed" for r in results) else 0)
+
+
+def _commit_batch(db, prepared: Iterator[ingest.Prepared], paths: list[Path], done: Callable[[int], None]) -> list[ingest.Result]:
+    """The next len(paths) prepared files in one transaction: each file's keys land on
+    random index pages, and a commit per file wrote most of those pages again for every
+    file. If one of them cannot be written, the whole batch is undone and written again a
+    file a transaction (ingest.ingest_file), so the others go in and that one is reported."""
+    results: list[ingest.Result] = []
+    taken = 0
+    try:
+        with store.write_transaction(db):
+            for one in islice(prepared, len(paths)):
+                taken += 1
+                results.append(ingest.commit(db, one))
+                done(len(results))
+        return results
+    except Exception:
+        pass  # rolled back; the file that failed is found and recorded below
+    for _ in islice(prepared, len(paths) - taken):
+        pass  # the rest of the batch, parsed for nothing
+    results = []
+    for path in paths:
+        results.append(ingest.ingest_file(db, path))
+        done(len(results))
+    return results
 
 
 @contextmanager

@@ -53,7 +53,19 @@ class Prepared:
 
 
 def ingest_file(db: sqlite_utils.Database, path: Path) -> Result:
-    return commit(db, prepare_file(path, known=partial(_known, db)))
+    """Read, parse and commit one file in a transaction of its own. An error while writing
+    it (a bug on one of its entries, a trigger added by hand) undoes the file and is recorded
+    as its failure, so that whoever ingests many files goes on past it; an error that stops
+    recording too (a full disk) is raised."""
+    prepared = prepare_file(path, known=partial(_known, db))
+    try:
+        return commit(db, prepared)
+    except Exception as e:
+        if db.conn.in_transaction:  # a caller's transaction: only the caller can undo it
+            raise
+        log.exception("could not commit %s", prepared.name)
+        error = f"internal error while writing: {type(e).__name__}: {e}"
+        return _failed(db, prepared.name, prepared.path, prepared.sha256, prepared.size, error)
 
 
 def ingest_bytes(db: sqlite_utils.Database, data: bytes, *, name: str, path: str | None, mtime: datetime) -> Result:
