@@ -92,10 +92,9 @@ def _commit_batch(db, prepared: Iterator[ingest.Prepared], paths: list[Path], do
                 results.append(ingest.commit(db, one))
                 done(len(results))
         return results
-    except Exception:
-        pass  # rolled back; the file that failed is found and recorded below
-    for _ in islice(prepared, len(paths) - taken):
-        pass  # the rest of the batch, parsed for nothing
+    except Exception:  # all undone: the failing file is found and recorded below
+        for _ in islice(prepared, len(paths) - taken):
+            pass  # the rest of the batch, parsed for nothing
     results = []
     for path in paths:
         results.append(ingest.ingest_file(db, path))
