@@ -43,8 +43,10 @@ PARTS = {
     "prepare_file": "read the file",
     "_sendback_result": "send results (pickle)",
     # threads of the writer's process
-    "_ExecutorManagerThread.run": "receive results (unpickle) and wait",
-    "Progress": "progress bar",
+    "_ConnectionBase.recv": "receive results (read, unpickle)",
+    "_ExecutorManagerThread.wait_result_broken_or_wakeup": "pool's thread: wait for results",
+    "_ExecutorManagerThread": "pool's thread: other",
+    "Thread._bootstrap": "other threads (progress bar, task queue)",
     "_find_and_load": "start-up (imports)",
 }
 FRAME = re.compile(r"^(?P<function>.*) \((?P<file>.*):(?P<line>\d+)\)$")
@@ -80,10 +82,12 @@ def main() -> None:
         seconds: collections.Counter = collections.Counter()
         for line in raw.read_text().splitlines():
             stack, count = line.rsplit(" ", 1)
-            frames = stack.split(";")
-            kind = "parsing processes" if "spawn_main" in frames[0] else "writer" if "seenpapers ingest" in frames[0] else None
-            if kind:
-                seconds[kind, part_of(frames[1:])] += int(count) / args.rate
+            # A stack starts with its process and the processes above it: 'process 12:"cmd"'.
+            processes = re.findall(r'process \d+:"([^"]*)', stack)
+            if any("resource_tracker" in p for p in processes):
+                continue  # multiprocessing's own helper
+            kind = "parsing processes" if any("spawn_main" in p for p in processes) else "writer"
+            seconds[kind, part_of(stack.split(";"))] += int(count) / args.rate
     for kind in ("writer", "parsing processes"):
         rows = sorted(((s, part) for (k, part), s in seconds.items() if k == kind), reverse=True)
         total = sum(s for s, _ in rows)
