@@ -249,19 +249,6 @@ def test_the_search_index_is_whole_after_a_real_backfill(db):
     assert db.execute("SELECT count(*) FROM papers_fts_docsize").fetchone()[0] == db["papers"].count
 
 
-def test_the_search_index_merges_its_segments_sixteen_at_a_time_in_old_databases_too(tmp_path):
-    db = store.open_db(tmp_path / "seenpapers.db")
-    db.execute("DELETE FROM papers_fts_config WHERE k = 'automerge'")  # as before m008
-    db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_fewer_search_index_merges'")
-    db.close()
-    db = store.open_db(tmp_path / "seenpapers.db")
-    assert db.execute("SELECT v FROM papers_fts_config WHERE k = 'automerge'").fetchone() == (16,)
-    ingest_all(db, [SEEDS])
-    store.update_search_index(db)
-    assert search(db, "matryoshka") != []
-    db.execute("INSERT INTO papers_fts (papers_fts) VALUES ('integrity-check')")
-
-
 def test_a_transaction_inside_another_is_part_of_it(tmp_path):
     db = store.open_db(tmp_path / "seenpapers.db")
 

@@ -301,13 +301,6 @@ def m007_cached_counts(db: sqlite_utils.Database):
     db["digests"].enable_counts()
 
 
-@migrations()
-def m008_fewer_search_index_merges(db: sqlite_utils.Database):
-    """FTS5 merges the search index's segments once 16 of a size are there, not 4: indexing
-    300k papers at once took 16.0 s instead of 19.6-21.4 s, and searches were as quick."""
-    db.execute("INSERT INTO papers_fts (papers_fts, rank) VALUES ('automerge', 16)")
-
-
 def update_search_index(db: sqlite_utils.Database) -> int:
     """Index the papers queued in search_pending (see m001); returns how many."""
     with write_transaction(db):
