@@ -61,7 +61,8 @@ def part_of(frames: list[str]) -> str:
         for name in (function, function.split(".")[0]):
             if name in PARTS:
                 return PARTS[name]
-    return "other: " + (frames[-1] if frames else "?")
+    leaf = FRAME.match(frames[-1]) if frames else None
+    return f"other: {frames[-1]}" if leaf else "no Python frame (a process starting or ending)"
 
 
 def main() -> None:
@@ -76,7 +77,7 @@ def main() -> None:
                    "--output", str(raw), "--", str(BIN / "seenpapers"), "ingest", "--data-dir", str(Path(work) / "data"),
                    str(args.digests)]
         done = subprocess.run(command, capture_output=True, text=True)
-        print(done.stdout.strip())
+        print("\n".join(line for line in done.stdout.splitlines() if not line.startswith("py-spy>")).strip())
         if done.returncode != 0 or not raw.exists():
             sys.exit(f"py-spy failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
         seconds: collections.Counter = collections.Counter()
