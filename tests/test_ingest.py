@@ -1,6 +1,7 @@
 import json
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -247,6 +248,18 @@ def test_the_search_index_is_whole_after_a_real_backfill(db):
     assert db["search_pending"].count == 0
     db.execute("INSERT INTO papers_fts (papers_fts) VALUES ('integrity-check')")
     assert db.execute("SELECT count(*) FROM papers_fts_docsize").fetchone()[0] == db["papers"].count
+
+
+def test_a_database_error_is_raised_not_recorded_against_the_file(db, tmp_path):
+    path = write(tmp_path, "day.json", json.dumps([api_item("2501.00001", "Fine Paper")]))
+    other = store.open_db(tmp_path / "seenpapers.db")
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    db.execute("PRAGMA busy_timeout = 50")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        ingest.ingest_file(db, path)
+    other.execute("ROLLBACK")
+    assert table_counts(db)["failures"] == 0  # nothing wrong with the file: the next try ingests it
+    assert ingest.ingest_file(db, path).status == "ingested"
 
 
 def test_a_transaction_inside_another_is_part_of_it(tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -55,11 +56,13 @@ class Prepared:
 def ingest_file(db: sqlite_utils.Database, path: Path) -> Result:
     """Read, parse and commit one file in a transaction of its own. An error while writing
     it (a bug on one of its entries, a trigger added by hand) undoes the file and is recorded
-    as its failure, so that whoever ingests many files goes on past it; an error that stops
-    recording too (a full disk) is raised."""
+    as its failure, so that whoever ingests many files goes on past it. The database's own
+    errors (a full disk, a lock held too long) are not the file's: they are raised."""
     prepared = prepare_file(path, known=partial(_known, db))
     try:
         return commit(db, prepared)
+    except sqlite3.OperationalError:
+        raise
     except Exception as e:
         if db.conn.in_transaction:  # a caller's transaction: only the caller can undo it
             raise
