@@ -2,8 +2,8 @@
 
 Two halves: ``prepare_file`` reads, parses and hashes (no database: a backfill runs it in
 other processes), ``commit`` matches and writes. A digest is the SHA-256 of its bytes: the
-same bytes twice are skipped as known. A file that cannot be parsed is recorded in
-``failures`` with its reason and nothing else changes.
+same bytes twice are skipped as known. A file that cannot be parsed, or written, is
+recorded in ``failures`` with its reason and nothing else changes.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def printable(name: str) -> str:
 
 
 def commit(db: sqlite_utils.Database, prepared: Prepared) -> Result:
-    """Write a prepared file in one transaction (a savepoint inside a caller's)."""
+    """Write a prepared file in one transaction, or as part of a caller's."""
     p = prepared
     if p.sha256 and _known(db, p.sha256):
         return Result(p.name, "known")
