@@ -35,6 +35,19 @@ def db(tmp_path):
     database.close()
 
 
+def api_item(arxiv_id, title, summary="An abstract that says what the paper does."):
+    """One paper as the Hugging Face daily-papers API gives it."""
+    return {"paper": {"id": arxiv_id, "title": title, "summary": summary, "authors": [{"name": "A. Author"}],
+                      "publishedAt": "2025-01-02T00:00:00.000Z", "upvotes": 3},
+            "title": title, "publishedAt": "2025-01-03T00:00:00.000Z"}
+
+
+def refuse_title(db, title):
+    """A trigger that makes SQLite refuse to store a paper: a real failure while writing a file."""
+    db.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON papers WHEN new.title = '{title}'"
+               " BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END")
+
+
 def copy_with_mtime(src: Path, dest_dir: Path, when: str) -> Path:
     """A copy of a fixture whose modification time is ``when`` (ISO), for year resolution."""
     from datetime import datetime

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from seenpapers.cli import cli
 
-from .conftest import FIXTURES, HF_API, SEEDS
+from .conftest import FIXTURES, HF_API, SEEDS, api_item, refuse_title
 
 
 def run(*args):
@@ -49,9 +49,6 @@ def test_a_file_that_cannot_be_written_is_reported_and_the_rest_of_its_batch_goe
 
     monkeypatch.setattr(cli_module, "PARALLEL_FROM", parallel_from)  # parsed here, or in other processes
     monkeypatch.setattr(cli_module, "FILES_PER_COMMIT", files_per_commit)
-
-    from .test_ingest import api_item, refuse_title
-
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for name, arxiv_id, title in [("a", "2501.00001", "First Paper"), ("b", "2501.00002", "Refused Paper"),

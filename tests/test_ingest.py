@@ -8,7 +8,7 @@ import pytest
 
 from seenpapers import ingest, lookup, store
 
-from .conftest import HF_API, HF_API_ODD, SEEDS
+from .conftest import HF_API, HF_API_ODD, SEEDS, api_item, refuse_title
 
 
 def table_counts(db):
@@ -65,12 +65,6 @@ def write(tmp_path, name, body):
     path = tmp_path / name
     path.write_bytes(body.encode() if isinstance(body, str) else body)
     return path
-
-
-def api_item(arxiv_id, title, summary="An abstract that says what the paper does."):
-    return {"paper": {"id": arxiv_id, "title": title, "summary": summary, "authors": [{"name": "A. Author"}],
-                      "publishedAt": "2025-01-02T00:00:00.000Z", "upvotes": 3},
-            "title": title, "publishedAt": "2025-01-03T00:00:00.000Z"}
 
 
 def test_arxiv_versions_are_one_paper(db, tmp_path):
@@ -280,12 +274,6 @@ def test_a_transaction_inside_another_is_part_of_it(tmp_path):
             record("second file")
             raise RuntimeError("a file fails half-way")
     assert [name for (name,) in db.execute("SELECT name FROM failures")] == ["written"]  # the batch undone whole
-
-
-def refuse_title(db, title):
-    """A trigger that makes SQLite refuse to store a paper: a real failure while writing a file."""
-    db.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON papers WHEN new.title = '{title}'"
-               " BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END")
 
 
 def test_a_file_that_cannot_be_written_is_undone_and_recorded_as_failed(db, tmp_path):
