@@ -61,10 +61,10 @@ def ingest_file(db: sqlite_utils.Database, path: Path) -> Result:
     prepared = prepare_file(path, known=partial(_known, db))
     try:
         return commit(db, prepared)
-    except sqlite3.OperationalError:
-        raise
     except Exception as e:
-        if db.conn.in_transaction:  # a caller's transaction: only the caller can undo it
+        # Not the file's: the database's own errors, and any inside a caller's transaction
+        # (only the caller can undo that).
+        if isinstance(e, sqlite3.OperationalError) or db.conn.in_transaction:
             raise
         log.exception("could not commit %s", prepared.name)
         error = f"internal error while writing: {type(e).__name__}: {e}"
