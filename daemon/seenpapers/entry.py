@@ -53,11 +53,15 @@ class Entry:
 
 @dataclass
 class ParsedDigest:
-    """A parsed file: its format, the day it is about, and its entries."""
+    """A parsed file: its format, the day it is about, and its entries. A visit (the
+    extension's record of the papers on screen) also says which page it was and when."""
 
     format: str
     date: date | None
     entries: list[Entry]
+    kind: str = "digest"  # "visit" or "digest" (everything else), as digests.kind stores it
+    page: str | None = None  # the address of the page visited
+    started: str | None = None  # when the visit began (UTC ISO)
 
 
 class ParseError(ValueError):

@@ -139,9 +139,10 @@ def _known(db: sqlite_utils.Database, sha256: str) -> bool:
 def _commit(db, digest: ParsedDigest, made: list[matcher.Abstract], *, sha256, name, path, size) -> Result:
     now = store.now()
     digest_id = db.execute(
-        "INSERT INTO digests (sha256, name, path, format, date, size, entries, ingested_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [sha256, name, path, digest.format, digest.date.isoformat(), size, len(digest.entries), now],
+        "INSERT INTO digests (sha256, name, path, format, date, size, entries, ingested_at, kind, page, started)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [sha256, name, path, digest.format, digest.date.isoformat(), size, len(digest.entries), now,
+         digest.kind, digest.page, digest.started],
     ).lastrowid
     result = Result(name, "ingested", entries=len(digest.entries))
     shown = list(enumerate(zip(digest.entries, made), 1))

@@ -2,7 +2,8 @@
 that more than one module needs.
 
 Tables (described for Datasette users in datasette_metadata.json):
-- digests    one ingested file, unique by the SHA-256 of its bytes
+- digests    one ingested file, unique by the SHA-256 of its bytes; a visit (the papers the
+             extension saw on screen) or any other digest (m008)
 - papers     one work; arxiv_id (no version) and title_key identify it
 - sightings  paper x digest: where and how a paper was shown
 - duplicates a paper that is another record of the same work as another paper
@@ -299,6 +300,16 @@ def m007_cached_counts(db: sqlite_utils.Database):
     reads too): /health answered count(*), which reads a whole index, 2 s on a cold disk."""
     db["papers"].enable_counts()
     db["digests"].enable_counts()
+
+
+@migrations()
+def m008_digest_kind_page_started(db: sqlite_utils.Database):
+    """What a digest is: a visit (the papers the browser extension saw on screen during one
+    visit of a page) or any other digest, and for a visit the page's address and when the
+    visit began. Older digests read 'digest' (the column's default)."""
+    db["digests"].add_column("kind", str, not_null_default="digest")
+    db["digests"].add_column("page", str)
+    db["digests"].add_column("started", str)
 
 
 def update_search_index(db: sqlite_utils.Database) -> int:

@@ -7,11 +7,12 @@ person can act on. Nothing here touches the database.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import PurePath
 
 from ..entry import ParsedDigest, ParseError
-from . import arxiv_feed, email_digest, hf_api, hf_text, html_page
+from . import arxiv_feed, email_digest, hf_api, hf_text, html_page, visit
 
 MAX_BYTES = 32 * 1024 * 1024  # the largest real digest is 250 kB; anything this big is not one
 MAX_ENTRIES = 10_000  # a month of HF papers or a week of an arXiv category is far fewer
@@ -61,11 +62,16 @@ def _looks_binary(data: bytes) -> bool:
     return b"\x00" in sample or controls > len(sample) * 0.02
 
 
+_VISIT_HEAD = re.compile(r'\{\s*"seenpapers"\s*:\s*"visit"')
+
+
 def _module_for(text: str, name: str):
     head = text.lstrip()[:4096].lower()
     suffix = PurePath(name).suffix.lower()
     if suffix == ".eml" or email_digest.looks_like_email(text):
         return email_digest
+    if _VISIT_HEAD.match(head):  # the extension's visits say so in their first key
+        return visit
     if head[:1] in ("[", "{"):
         return hf_api
     # Markup starts with a tag; plain text that only mentions one (a paper titled
