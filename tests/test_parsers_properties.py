@@ -21,16 +21,16 @@ from hypothesis import strategies as st
 
 from seenpapers import formats
 from seenpapers.entry import Entry, ParseError
-from seenpapers.formats import arxiv_feed, email_digest, hf_api, hf_text, html_page
+from seenpapers.formats import arxiv_feed, email_digest, hf_api, hf_text, html_page, visit
 
 from .conftest import FIXTURES
 
-MODULES = [hf_api, hf_text, arxiv_feed, html_page, email_digest]
+MODULES = [hf_api, hf_text, arxiv_feed, html_page, email_digest, visit]
 NOW = datetime(2025, 3, 14, 12, 0)
 SLOW_OK = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 REAL_DUMPS = sorted(
-    p for kind in ("seeds", "hf-api", "hf-api-odd", "feeds", "html", "pages", "email")
+    p for kind in ("seeds", "hf-api", "hf-api-odd", "feeds", "html", "pages", "email", "visits")
     for p in (FIXTURES / kind).iterdir() if p.is_file()
 )
 
@@ -456,6 +456,31 @@ def test_hf_daily_email_gives_back_every_paper(papers, part, sent):
     assert (digest.format, digest.date) == ("email", sent.date())
     assert digest.entries == [expected(title=t, arxiv_id=i, url=f"https://huggingface.co/papers/{i}")
                               for i, t in papers]
+
+
+# Visits: the extension's record of the papers on screen --------------------------------------
+
+
+@st.composite
+def visit_papers(draw):
+    title = draw(ANY_TEXT)
+    assume(Entry(title).title)
+    fields = {"arxiv_id": draw(st.none() | ARXIV_IDS), "url": draw(st.none() | ANY_TEXT),
+              "abstract": draw(st.none() | ANY_TEXT), "authors": draw(st.none() | st.lists(ANY_TEXT, max_size=5))}
+    paper = {"title": title, **{k: v for k, v in fields.items() if v is not None}}
+    return paper, expected(title=title, **{k: v for k, v in fields.items() if v})  # "" is no address
+
+
+@settings(SLOW_OK, max_examples=150)
+@given(papers=st.lists(visit_papers(), min_size=1, max_size=8), day=DAYS, page=ANY_TEXT,
+       started=st.datetimes(datetime(2020, 1, 1), datetime(2026, 12, 31)), ascii_only=st.booleans())
+def test_visit_gives_back_every_paper_its_page_and_day(papers, day, page, started, ascii_only):
+    body = {"seenpapers": "visit", "version": 1, "page": page, "visit": "v", "part": 1,
+            "started": started.isoformat() + "Z", "date": day.isoformat(), "papers": [p for p, _ in papers]}
+    digest = formats.parse(json.dumps(body, ensure_ascii=ascii_only).encode(), name="visit.json", mtime=NOW)
+    assert (digest.format, digest.kind, digest.date, digest.page) == ("visit", "visit", day, page or None)
+    assert digest.started == started.isoformat(timespec="seconds") + "Z"
+    assert digest.entries == [entry for _, entry in papers]
 
 
 # --- found by the properties above, kept as examples ----------------------------------------

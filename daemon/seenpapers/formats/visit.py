@@ -55,6 +55,8 @@ def _load(text: str):
                          + (" (the file ends early: truncated?)" if ends_early else "")) from None
     except RecursionError:
         raise ParseError("visit JSON nested too deeply") from None
+    except ValueError as e:  # a number of over 4,300 digits (Python's limit on int())
+        raise ParseError(f"visit JSON cannot be read: {e}"[:200]) from None
 
 
 def _entry(item, n: int) -> Entry | None:
