@@ -314,3 +314,82 @@ def test_an_older_database_gets_the_history_views_when_opened(tmp_path, history)
     assert db.execute("SELECT count(*), sum(status = 'read') FROM paper_history").fetchone() == (174, 2)
     assert db.execute("SELECT sum(new_papers), sum(seen_again) FROM digest_history").fetchone() == (174, 68)
     db.close()
+
+
+# --- visits: what was on screen --------------------------------------------------------------
+
+VISITS = FIXTURES / "visits"
+
+
+@pytest.fixture(scope="module")
+def visits_db(tmp_path_factory):
+    """A Hugging Face API digest (of other papers), then four visits the extension recorded:
+    ReLearn's Hugging Face page on Monday 2026-11-30; on Tuesday 2026-12-01 the daily page of
+    2025-02-18 in two parts (ReLearn among its papers) and, later, SWE-Lancer's arXiv page
+    (SWE-Lancer was on the daily page)."""
+    path = tmp_path_factory.mktemp("visits") / "seenpapers.db"
+    db = store.open_db(path)
+    for file in [FIXTURES / "hf-api" / "2024-05-27.json", *sorted(VISITS.glob("*.json"))]:
+        assert ingest.ingest_file(db, file).status == "ingested"
+    db.close()
+    return path
+
+
+@pytest.fixture
+def ds_visits(visits_db):
+    return explore.datasette(visits_db)
+
+
+def visit_papers(name: str) -> list[tuple]:
+    sent = json.loads((VISITS / name).read_text(encoding="utf-8"))
+    return [(sent["page"], len(sent["papers"]), n, p["title"], p["arxiv_id"]) for n, p in enumerate(sent["papers"], 1)]
+
+
+def local_time(conn, utc: str) -> str:
+    return conn.execute("SELECT time(?, 'localtime')", [utc]).fetchone()[0]
+
+
+async def test_visits_on_day_lists_that_days_visits_latest_first_with_their_papers(ds_visits, visits_db):
+    rows = await query(ds_visits, "visits_on_day", day="2026-12-01")
+    [abs_page] = VISITS.glob("visit_arxiv.org_*.json")
+    part_1, part_2 = sorted(VISITS.glob("visit_huggingface.co_papers_date_*.json"))
+    assert [(r["page"], r["papers"], r["position"], r["title"], r["arxiv_id"]) for r in rows] == (
+        visit_papers(abs_page.name) + visit_papers(part_1.name) + visit_papers(part_2.name))
+    conn = raw(visits_db)
+    assert [r["time"] for r in rows] == [local_time(conn, "2026-12-01T14:02:00Z")] + [
+        local_time(conn, "2026-12-01T09:15:00Z")] * 8
+    ids = dict(conn.execute("SELECT name, id FROM digests"))
+    assert [r["digest_id"] for r in rows] == [ids[abs_page.name]] + [ids[part_1.name]] * 5 + [ids[part_2.name]] * 3
+    assert rows[0]["hf_url"] == "https://huggingface.co/papers/2502.12115"
+    assert rows[0]["arxiv_url"] == "https://arxiv.org/abs/2502.12115"
+    [monday] = await query(ds_visits, "visits_on_day", day="2026-11-30")
+    assert (monday["title"], monday["page"]) == ("ReLearn: Unlearning via Learning for Large Language Models",
+                                                 "https://huggingface.co/papers/2502.11190")
+    assert await query(ds_visits, "visits_on_day", day="2024-05-27") == []  # the API digest is no visit
+    assert await query(ds_visits, "visits_on_day", day="2026-12-02") == []
+
+
+async def test_visits_on_day_links_each_paper_to_its_row(ds_visits, visits_db):
+    paper = raw(visits_db).execute("SELECT id FROM papers WHERE arxiv_id = '2502.11190'").fetchone()[0]
+    page = (await ds_visits.client.get("/seenpapers/visits_on_day?day=2026-11-30")).text
+    assert f'<a href="/seenpapers/papers/{paper}">ReLearn: Unlearning via Learning for Large Language Models</a>' in page
+    assert 'href="https://huggingface.co/papers/2502.11190"' in page
+
+
+async def test_recent_visits_lists_each_visit_with_how_many_papers_had_reached_you_before(ds_visits):
+    days = (date.today() - date(2026, 11, 30)).days  # since Monday 2026-11-30 (local time)
+    rows = await query(ds_visits, "recent_visits", days=days)
+    assert [(r["date"], r["page"], r["papers"], r["seen_before"]) for r in rows] == [
+        ("2026-12-01", "https://arxiv.org/abs/2502.12115", 1, 1),  # ingested first, but visited after the daily page
+        ("2026-12-01", "https://huggingface.co/papers/date/2025-02-18", 3, 0),  # part 2
+        ("2026-12-01", "https://huggingface.co/papers/date/2025-02-18", 5, 1),  # ReLearn, visited on Monday
+        ("2026-11-30", "https://huggingface.co/papers/2502.11190", 1, 0),
+    ]
+    assert [r["date"] for r in await query(ds_visits, "recent_visits", days=days - 1)] == ["2026-12-01"] * 3
+    listing = await get_json(ds_visits, "/seenpapers.json")
+    assert {"visits_on_day", "recent_visits"} <= {q["name"] for q in listing["queries"]}
+
+
+async def test_digests_facet_by_kind(ds_visits):
+    facets = (await get_json(ds_visits, "/seenpapers/digests.json"))["facet_results"]
+    assert {f["value"]: f["count"] for f in facets["kind"]["results"]} == {"visit": 4, "digest": 1}
