@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from seenpapers import formats
 from seenpapers.entry import Entry, ParseError
+from seenpapers.text import clean
 from seenpapers.formats import arxiv_feed, email_digest, hf_api, hf_text, html_page, visit
 
 from .conftest import FIXTURES
@@ -478,7 +479,7 @@ def test_visit_gives_back_every_paper_its_page_and_day(papers, day, page, starte
     body = {"seenpapers": "visit", "version": 1, "page": page, "visit": "v", "part": 1,
             "started": started.isoformat() + "Z", "date": day.isoformat(), "papers": [p for p, _ in papers]}
     digest = formats.parse(json.dumps(body, ensure_ascii=ascii_only).encode(), name="visit.json", mtime=NOW)
-    assert (digest.format, digest.kind, digest.date, digest.page) == ("visit", "visit", day, page or None)
+    assert (digest.format, digest.kind, digest.date, digest.page) == ("visit", "visit", day, clean(page) or None)
     assert digest.started == started.isoformat(timespec="seconds") + "Z"
     assert digest.entries == [entry for _, entry in papers]
 

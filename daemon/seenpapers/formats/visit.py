@@ -1,5 +1,5 @@
 """Visits: the browser extension's record of the papers that were on screen during one visit
-of a page, posted as JSON (the extension's docs describe the wire format)::
+of a page, posted as JSON; the key "seenpapers" comes first, so the dispatcher knows it::
 
     {"seenpapers": "visit", "version": 1, "page": URL, "page_title": …, "visit": id, "part": n,
      "started": UTC time, "date": local YYYY-MM-DD,
@@ -16,8 +16,8 @@ import json
 import re
 from datetime import date, datetime, timezone
 
-from .. import text
 from ..entry import MAX_TITLE, Entry, ParsedDigest, ParseError
+from ..text import clean
 
 FORMAT = KIND = "visit"
 VERSION = 1
@@ -42,7 +42,7 @@ def parse(text: str, *, name: str, mtime: datetime) -> ParsedDigest:
     entries = [entry for entry in (_entry(item, n) for n, item in enumerate(papers, 1)) if entry is not None]
     started = _time(data.get("started"), '"started"')
     day = _day(data.get("date")) or (started and date.fromisoformat(started[:10])) or mtime.date()
-    page = _string(data, "page", "the visit", MAX_URL) or None
+    page = clean(_string(data, "page", "the visit", MAX_URL)) or None
     return ParsedDigest(FORMAT, day, entries, kind=KIND, page=page, started=started)
 
 
@@ -63,7 +63,7 @@ def _entry(item, n: int) -> Entry | None:
     where = f"paper {n}"
     if not isinstance(item, dict):
         raise ParseError(f"{where} is {_json_type(item)}, not an object with a title")
-    title = text.clean(_string(item, "title", where))
+    title = clean(_string(item, "title", where))
     if not title:
         return None
     if len(title) > MAX_TITLE:  # a card's whole text taken for its title, or a hostile file
