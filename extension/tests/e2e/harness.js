@@ -367,7 +367,8 @@ async function launch(name, { storage = null, prefs = {}, args = [], headless = 
     session.worker = worker;
   }
   session.extensionId = session.extensionOrigin.split("/")[2];
-  session.control = await session.openExtensionPage("options.html?e2e-control");
+  // An extension document with no script of its own, kept open to reach chrome.* APIs.
+  session.control = await session.openExtensionPage("icons/icon-16.png");
   if (storage) await session.setStorage(storage);
   return session;
 }
