@@ -18,7 +18,8 @@
 
   // `send` carries a message to the service worker and resolves to its answer:
   // {ok: true, ...} or {ok: false, error: {kind, message}}.
-  function annotator({ document, location, readers, send, today, delay = 100 }) {
+  // `onItem(item, key)` hears of every paper read on every scan (the recorder watches them).
+  function annotator({ document, location, readers, send, today, delay = 100, onItem = () => {} }) {
     const cards = new WeakMap(); // card -> entry {key, item, badge}
     const live = new Set(); // entries with a badge, to update every copy of a paper at once
     const answers = new Map(); // key -> lookup result, so a re-rendered card costs no request
@@ -29,6 +30,7 @@
     let observer = null;
     let lastError = null;
     let inFlight = Promise.resolve(); // the latest lookup, for the popup to wait on
+    let address = location.pathname + location.search; // answers hold for one page: a client-side navigation asks again
 
     async function ask(message) {
       try {
@@ -110,10 +112,15 @@
       running = true;
       try {
         for (const entry of live) if (!entry.item.card.isConnected) live.delete(entry); // gone with a navigation
+        if (location.pathname + location.search !== address) {
+          address = location.pathname + location.search;
+          answers.clear();
+        }
         const pending = [];
         for (const reader of readers.filter((r) => r.matches(location))) {
           for (const item of reader.read(document, location)) {
             const key = seenpapers.keyOf(item);
+            onItem(item, key);
             const known = cards.get(item.card);
             if (known && known.key === key) {
               // The site re-rendered the card's insides: put the badge back where it belongs.

@@ -57,6 +57,7 @@
       arxiv_id: id,
       url: "https://arxiv.org/abs/" + id,
       abstract: abstract || undefined,
+      main: true, // the paper the page is about
     }];
   }
 

@@ -15,6 +15,12 @@
     return Number(year) === today.getFullYear() ? text : `${text} ${year}`;
   }
 
+  // "today" when it was first seen today, else "first 11 Mar".
+  function firstSeen(iso, today = new Date()) {
+    const day = [today.getFullYear(), today.getMonth() + 1, today.getDate()].map((n) => String(n).padStart(2, "0")).join("-");
+    return (iso || "").startsWith(day) ? "today" : `first ${shortDate(iso, today)}`;
+  }
+
   function longDate(iso) {
     const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso || "");
     return match ? `${Number(match[3])} ${MONTHS[Number(match[2]) - 1]} ${match[1]}` : "";
@@ -41,7 +47,7 @@
       const dup = result.duplicate_of;
       lines.push(`Same work as “${dup.title}”`, `similarity ${dup.similarity} · ${dup.reason}`);
     } else {
-      label = result.status === "read" ? `read · seen ${times}×` : `seen ${times}× · first ${shortDate(result.first_seen, today)}`;
+      label = result.status === "read" ? `read · seen ${times}×` : `seen ${times}× · ${firstSeen(result.first_seen, today)}`;
       lines.push(`Seen ${times} time${times === 1 ? "" : "s"}, first ${longDate(result.first_seen)}, last ${longDate(result.last_seen)}`);
       if (result.read_at) lines.push(`Read ${longDate(result.read_at)}`);
       if (result.title && item && result.title.toLowerCase() !== item.title.toLowerCase()) lines.push(`Known as: ${result.title}`);

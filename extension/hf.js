@@ -73,6 +73,7 @@
       arxiv_id: id,
       url: "https://huggingface.co/papers/" + id,
       abstract: abstract || undefined,
+      main: true, // the paper the page is about
     };
   }
 

@@ -1,16 +1,31 @@
-// Starts the content script: badges on the page, and answers to the toolbar popup.
+// Starts the content script: badges on the page, the record of what is seen, and answers
+// to the toolbar popup.
 "use strict";
 
 (function () {
   const send = (message) => chrome.runtime.sendMessage(message);
-  const page = seenpapers.annotator({ document, location, readers: seenpapers.readers, send });
+  const settings = () => chrome.storage.local.get(["record", "recordSites"]);
+  const incognito = Boolean(chrome.extension && chrome.extension.inIncognitoContext);
+  let recorder = seenpapers.recorder({ document, location, send, settings, incognito });
+  const page = seenpapers.annotator({
+    document, location, readers: seenpapers.readers, send, onItem: (item, key) => recorder.watch(item, key),
+  });
   page.start();
+  recorder.start();
+
+  // The switch in the popup or the options page takes effect on this page at once.
+  chrome.storage.onChanged.addListener((changes, area) => {
+    if (area !== "local" || !("record" in changes || "recordSites" in changes)) return;
+    recorder.stop();
+    recorder = seenpapers.recorder({ document, location, send, settings, incognito });
+    recorder.start().then(() => page.scan());
+  });
 
   chrome.runtime.onMessage.addListener((message, sender, reply) => {
     if (sender.id !== chrome.runtime.id) return false;
     if (message.type === "page") {
       const active = seenpapers.readers.some((reader) => reader.matches(location));
-      page.summary().then((summary) => reply({ ok: true, active, ...summary }));
+      page.summary().then((summary) => reply({ ok: true, active, recording: recorder.enabled(), ...summary }));
       return true; // the reply comes when the lookup under way is done
     }
     if (message.type === "capture") {

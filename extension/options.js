@@ -1,4 +1,4 @@
-// The options page: the daemon's address and token, and a test of both.
+// The options page: the daemon's address and token, a test of both, and recording.
 "use strict";
 
 const DEFAULTS = { apiBase: "http://127.0.0.1:7341", token: "", datasette: "http://127.0.0.1:7342/" };
@@ -37,7 +37,24 @@ async function checkAccess() {
   $("access").hidden = granted;
 }
 
+// `record` (default on) and `recordSites` ({"huggingface.co": bool, "arxiv.org": bool},
+// each default on) take effect as soon as they are ticked: no Save needed.
+const SITES = ["huggingface.co", "arxiv.org"];
+
+async function showRecording() {
+  const { record, recordSites = {} } = await chrome.storage.local.get(["record", "recordSites"]);
+  $("record").checked = record !== false;
+  for (const site of SITES) $("site-" + site).checked = recordSites[site] !== false;
+  $("record").addEventListener("change", () => chrome.storage.local.set({ record: $("record").checked }));
+  for (const site of SITES) {
+    $("site-" + site).addEventListener("change", () => chrome.storage.local.set({
+      recordSites: Object.fromEntries(SITES.map((s) => [s, $("site-" + s).checked])),
+    }));
+  }
+}
+
 async function main() {
+  await showRecording();
   const stored = await chrome.storage.local.get(FIELDS);
   for (const name of FIELDS) $(name).value = stored[name] || (name === "token" ? "" : DEFAULTS[name]);
   $("form").addEventListener("submit", async (event) => {

@@ -1,4 +1,5 @@
-// The toolbar popup: is the daemon there, what this page shows, and "Capture this page".
+// The toolbar popup: is the daemon there, what this page shows, "Record what I see",
+// what waits for the daemon, and "Capture this page".
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -53,6 +54,20 @@ async function showPage(tabId) {
   });
 }
 
+// The switch is `record` in chrome.storage.local (on unless set false); the sites are in
+// the options page.
+async function showRecording() {
+  const { record } = await chrome.storage.local.get("record");
+  $("record").checked = record !== false;
+  $("record").addEventListener("change", () => chrome.storage.local.set({ record: $("record").checked }));
+  const queue = await chrome.runtime.sendMessage({ type: "queue" });
+  if (queue && queue.ok && (queue.waiting || queue.dropped)) {
+    const waits = `${queue.waiting} sighting${queue.waiting === 1 ? "" : "s"} wait${queue.waiting === 1 ? "s" : ""} for the daemon.`;
+    $("waiting").textContent = queue.dropped ? `${waits} ${queue.dropped} were dropped when the queue was full.` : waits;
+    $("waiting").hidden = false;
+  }
+}
+
 async function main() {
   const { datasette } = await chrome.storage.local.get("datasette");
   if (datasette) $("datasette").href = datasette;
@@ -60,7 +75,7 @@ async function main() {
     event.preventDefault();
     chrome.runtime.openOptionsPage();
   });
-  await Promise.all([showStatus(), targetTab().then(showPage)]);
+  await Promise.all([showStatus(), showRecording(), targetTab().then(showPage)]);
 }
 
 main();

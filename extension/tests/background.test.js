@@ -9,28 +9,59 @@ const vm = require("node:vm");
 
 const SOURCE = fs.readFileSync(path.join(__dirname, "..", "background.js"), "utf8");
 
-// A background with `stored` settings and a fetch that answers from `routes`
-// ("METHOD /path" -> [status, body] or an Error to throw).
-function background(stored, routes) {
-  const requests = [];
+// chrome.storage.local and chrome.alarms as the browser keeps them, in memory.
+function fakeChrome(stored) {
   let listener;
+  let alarm;
+  const alarms = new Map();
   const chrome = {
     runtime: { id: "me", onMessage: { addListener: (fn) => { listener = fn; } }, onInstalled: { addListener() {} } },
-    storage: { local: { get: async (keys) => Object.fromEntries(keys.filter((k) => k in stored).map((k) => [k, stored[k]])) } },
+    storage: {
+      local: {
+        get: async (keys) => {
+          const wanted = typeof keys === "string" ? [keys] : keys;
+          return structuredClone(Object.fromEntries(wanted.filter((k) => k in stored).map((k) => [k, stored[k]])));
+        },
+        set: async (values) => { Object.assign(stored, structuredClone(values)); },
+      },
+    },
+    alarms: {
+      create: async (name, info) => { alarms.set(name, info); },
+      clear: async (name) => alarms.delete(name),
+      onAlarm: { addListener: (fn) => { alarm = fn; } },
+    },
   };
+  return { chrome, listener: () => listener, alarms, fireAlarm: (name) => alarm({ name }) };
+}
+
+// A background with `stored` settings and a fetch that answers from `routes`
+// ("METHOD /path" -> [status, body] or an Error to throw; a function of the request for
+// answers that change). `clock.now` is the background's Date.now.
+function background(stored, routes, clock = { now: Date.parse("2026-12-07T09:00:00Z") }) {
+  const requests = [];
+  const fake = fakeChrome(stored);
   async function fetch(url, init) {
     const { pathname, search } = new URL(url);
     requests.push({ url, ...init });
-    const answer = routes[`${init.method} ${pathname}`] ?? [404, { error: { code: "not_found", message: "no route" } }];
+    let answer = routes[`${init.method} ${pathname}`] ?? [404, { error: { code: "not_found", message: "no route" } }];
+    if (typeof answer === "function") answer = answer({ url, ...init });
     if (answer instanceof Error) throw answer;
     const [status, body] = answer;
     return { ok: status < 300, status, json: async () => body, search };
   }
-  vm.runInNewContext(SOURCE, { chrome, fetch, AbortSignal, URL, console });
-  const ask = (message) => new Promise((resolve) => {
-    assert.equal(listener(message, { id: "me" }, resolve), true);
+  class FakeDate extends Date {
+    constructor(...args) {
+      super(...(args.length ? args : [clock.now]));
+    }
+    static now() {
+      return clock.now;
+    }
+  }
+  vm.runInNewContext(SOURCE, { chrome: fake.chrome, fetch, AbortSignal, URL, console, Date: FakeDate, structuredClone });
+  const ask = (message, sender = { id: "me" }) => new Promise((resolve) => {
+    assert.equal(fake.listener()(message, sender, resolve), true);
   });
-  return { ask, requests };
+  return { ask, requests, stored, alarms: fake.alarms, fireAlarm: fake.fireAlarm, clock };
 }
 
 const HEALTH = [200, { status: "ok", version: "0.1.0", papers: 172, digests: 5 }];
@@ -96,11 +127,124 @@ test("the options page can try settings before saving them", async () => {
 });
 
 test("messages from anywhere but this extension are ignored", () => {
-  let listener;
-  const chrome = {
-    runtime: { id: "me", onMessage: { addListener: (fn) => { listener = fn; } }, onInstalled: { addListener() {} } },
-    storage: { local: {} },
+  const fake = fakeChrome({});
+  vm.runInNewContext(SOURCE, { chrome: fake.chrome, fetch: null, AbortSignal, URL });
+  assert.equal(fake.listener()({ type: "lookup", papers: [] }, { id: "someone-else" }, () => {}), false);
+});
+
+// --- visits ---------------------------------------------------------------------------
+
+const PAGE = "https://huggingface.co/papers/date/2025-01-22";
+const TAB = { id: "me", tab: { id: 3, incognito: false } };
+
+function visit(papers, extra = {}) {
+  return {
+    page: PAGE, page_title: "Daily Papers - Hugging Face", visit: "v1", part: 1,
+    started: "2026-12-07T09:00:00.000Z", date: "2026-12-07",
+    papers: papers.map((title) => ({ title, url: `https://huggingface.co/papers?q=${title}`, seen_at: "2026-12-07T09:00:02.000Z" })),
+    ...extra,
   };
-  vm.runInNewContext(SOURCE, { chrome, fetch: null, AbortSignal, URL });
-  assert.equal(listener({ type: "lookup", papers: [] }, { id: "someone-else" }, () => {}), false);
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+const posted = (requests) => requests.filter((r) => r.method === "POST" && r.url.includes("/api/v1/digests"));
+
+test("a visit goes to the daemon as one JSON digest named after the page and the time", async () => {
+  const bg = background({ token: "t" }, { "POST /api/v1/digests": [202, { name: "x.json" }] });
+  const answer = await bg.ask({ type: "visit", visit: visit(["A", "B"]) }, TAB);
+  assert.equal(answer.queued, 2);
+  await settle();
+  const [request] = posted(bg.requests);
+  assert.equal(request.headers["Content-Type"], "application/json");
+  assert.match(decodeURIComponent(request.url), /\?name=visit_huggingface\.co_papers_date_2025-01-22_\d{8}T\d{6}_v1-1\.json$/);
+  const body = JSON.parse(request.body);
+  assert.equal(Object.keys(body)[0], "seenpapers");
+  assert.equal(body.seenpapers, "visit");
+  assert.equal(body.page, PAGE);
+  assert.deepEqual(body.papers.map((p) => p.title), ["A", "B"]);
+  assert.deepEqual(bg.stored.visitQueue, []);
+  assert.equal((await bg.ask({ type: "queue" })).waiting, 0);
+});
+
+test("while the daemon is down the visit waits in storage, and goes when it answers again", async () => {
+  let up = false;
+  const bg = background({ token: "t" }, {
+    "POST /api/v1/digests": () => (up ? [202, { name: "x.json" }] : new TypeError("Failed to fetch")),
+  });
+  await bg.ask({ type: "visit", visit: visit(["A", "B"]) }, TAB);
+  await bg.ask({ type: "visit", visit: visit(["C"], { part: 2 }) }, TAB);
+  await settle();
+  const queue = await bg.ask({ type: "queue" });
+  assert.deepEqual([queue.waiting, queue.parts], [3, 2]);
+  assert.equal(bg.alarms.get("seenpapers-send-visits").periodInMinutes, 0.5);
+  up = true;
+  bg.fireAlarm("seenpapers-send-visits");
+  await settle();
+  const sent = posted(bg.requests).filter((r) => r.url);
+  assert.deepEqual(sent.slice(-2).map((r) => JSON.parse(r.body).papers.map((p) => p.title)), [["A", "B"], ["C"]]);
+  assert.equal((await bg.ask({ type: "queue" })).waiting, 0);
+  assert.equal(bg.alarms.has("seenpapers-send-visits"), false);
+});
+
+test("a lookup that succeeds sends what waited", async () => {
+  let up = false;
+  const bg = background({ token: "t" }, {
+    "POST /api/v1/digests": () => (up ? [202, { name: "x.json" }] : new TypeError("Failed to fetch")),
+    "POST /api/v1/lookup": [200, { results: [] }],
+  });
+  await bg.ask({ type: "visit", visit: visit(["A"]) }, TAB);
+  await settle();
+  up = true;
+  await bg.ask({ type: "lookup", papers: [] });
+  await settle();
+  assert.equal((await bg.ask({ type: "queue" })).waiting, 0);
+  assert.equal(posted(bg.requests).length, 2);
+});
+
+test("a reload or a return to the same page within 30 minutes records nothing again", async () => {
+  const bg = background({ token: "t" }, { "POST /api/v1/digests": [202, { name: "x.json" }] });
+  assert.equal((await bg.ask({ type: "visit", visit: visit(["A", "B"]) }, TAB)).queued, 2);
+  bg.clock.now += 29 * 60 * 1000;
+  assert.equal((await bg.ask({ type: "visit", visit: visit(["A", "B", "C"], { visit: "v2" }) }, TAB)).queued, 1); // only C
+  assert.equal((await bg.ask({ type: "visit", visit: visit(["A"], { page: PAGE + "?q=a" }) }, TAB)).queued, 1); // another address
+  bg.clock.now += 31 * 60 * 1000; // C was recorded 31 minutes ago, A 60
+  assert.equal((await bg.ask({ type: "visit", visit: visit(["A", "B", "C"], { visit: "v3" }) }, TAB)).queued, 3);
+});
+
+test("private windows, the switch off, and a site switched off record nothing", async () => {
+  const routes = { "POST /api/v1/digests": [202, { name: "x.json" }] };
+  let bg = background({ token: "t" }, routes);
+  assert.equal((await bg.ask({ type: "visit", visit: visit(["A"]) }, { id: "me", tab: { id: 4, incognito: true } })).queued, 0);
+  bg = background({ token: "t", record: false }, routes);
+  assert.equal((await bg.ask({ type: "visit", visit: visit(["A"]) }, TAB)).queued, 0);
+  bg = background({ token: "t", recordSites: { "huggingface.co": true, "arxiv.org": false } }, routes);
+  assert.equal((await bg.ask({ type: "visit", visit: visit(["A"], { page: "https://arxiv.org/list/cs.LG/new" }) }, TAB)).queued, 0);
+  assert.equal((await bg.ask({ type: "visit", visit: visit(["A"]) }, TAB)).queued, 1);
+  await settle();
+  assert.equal(posted(bg.requests).length, 1);
+});
+
+test("the queue is bounded: past 5,000 waiting sightings the oldest parts are dropped and counted", async () => {
+  const bg = background({ token: "t" }, { "POST /api/v1/digests": new TypeError("Failed to fetch") });
+  const titles = (part) => Array.from({ length: 1000 }, (_, i) => `Paper ${part}-${i}`);
+  for (let part = 1; part <= 6; part += 1) {
+    await bg.ask({ type: "visit", visit: visit(titles(part), { part }) }, TAB);
+  }
+  await settle();
+  const queue = await bg.ask({ type: "queue" });
+  assert.deepEqual([queue.waiting, queue.parts, queue.dropped], [5000, 5, 1000]);
+  assert.equal(JSON.parse(bg.stored.visitQueue[0].body).papers[0].title, "Paper 2-0");
+});
+
+test("a part the daemon refuses (4xx) is set aside with its reason; the rest still go", async () => {
+  const bg = background({ token: "t" }, {
+    "POST /api/v1/digests": (request) => (request.body.includes('"Bad"') ? [413, { error: { code: "too_large", message: "body too large" } }] : [202, { name: "x.json" }]),
+  });
+  await bg.ask({ type: "visit", visit: visit(["Bad"]) }, TAB);
+  await bg.ask({ type: "visit", visit: visit(["Good"], { part: 2 }) }, TAB);
+  await settle();
+  const queue = await bg.ask({ type: "queue" });
+  assert.equal(queue.waiting, 0);
+  assert.match(queue.error, /413: body too large/);
+  assert.equal(posted(bg.requests).length, 2);
 });

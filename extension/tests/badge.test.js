@@ -18,6 +18,7 @@ test("each status in a few words, the details on hover", () => {
   const item = { title: "Pointer Networks" };
   const seen = { status: "seen", paper_id: 1, title: "Pointer networks", times_seen: 1, first_seen: "2026-03-11", last_seen: "2026-03-11", digests: [] };
   assert.equal(seenpapers.describe(seen, item, TODAY).label, "seen 1× · first 11 Mar");
+  assert.equal(seenpapers.describe({ ...seen, first_seen: "2026-11-22" }, item, TODAY).label, "seen 1× · today");
   assert.match(seenpapers.describe(seen, item, TODAY).tooltip, /^Seen 1 time, first 11 Mar 2026/);
   assert.doesNotMatch(seenpapers.describe(seen, item, TODAY).tooltip, /Known as/); // same title, other case
   const renamed = { ...seen, title: "Ptr-Nets" };

@@ -8,7 +8,7 @@ const { JSDOM } = require("jsdom");
 
 const EXTENSION = path.join(__dirname, "..");
 const FIXTURES = path.join(EXTENSION, "..", "tests", "fixtures");
-const CONTENT_SCRIPTS = ["core.js", "badge.js", "hf.js", "arxiv.js", "annotate.js", "capture.js"];
+const CONTENT_SCRIPTS = ["core.js", "badge.js", "hf.js", "arxiv.js", "annotate.js", "capture.js", "record.js"];
 
 function page(fixture, url) {
   const html = fs.readFileSync(path.join(FIXTURES, fixture), "utf8");
