@@ -1,5 +1,6 @@
-// Reads arXiv pages: listings (/list/…/new, /recent, /pastweek, a month) and abstract
-// pages (/abs/…). A listing is <dl> of <dt> (the id link) and <dd> (title, abstract).
+// Reads arXiv pages: listings (/list/…/new, /recent, /pastweek, a month), search results
+// (/search/…) and abstract pages (/abs/…). A listing is <dl> of <dt> (the id link) and <dd>
+// (title, abstract); search results are li.arxiv-result (arXiv's search-macros template).
 "use strict";
 
 (function () {
@@ -45,6 +46,35 @@
     return items;
   }
 
+  // Each result: the /abs/ link in p.list-title, the title in p.title, the whole abstract in
+  // span.abstract-full (hidden until "More"; its "Less" link is not the abstract's).
+  function searchResults(document) {
+    const items = [];
+    for (const li of document.querySelectorAll("li.arxiv-result")) {
+      const id = [...li.querySelectorAll("p.list-title a[href]")].map(absId).find(Boolean);
+      const heading = li.querySelector("p.title");
+      const title = seenpapers.textOf(heading);
+      if (!id || !title) continue;
+      const full = li.querySelector(".abstract-full");
+      let abstract = "";
+      if (full) {
+        const copy = full.cloneNode(true);
+        for (const link of copy.querySelectorAll("a")) link.remove();
+        abstract = seenpapers.textOf(copy);
+      }
+      items.push({
+        card: li,
+        anchor: heading,
+        place: "append",
+        title,
+        arxiv_id: id,
+        url: "https://arxiv.org/abs/" + id,
+        abstract: abstract || undefined,
+      });
+    }
+    return items;
+  }
+
   function abstractPage(document, id) {
     const heading = document.querySelector("h1.title") || described(document, "title:", "#abs h1");
     const title = seenpapers.textOf(heading, "Title:");
@@ -63,12 +93,13 @@
 
   function read(document, location) {
     const id = seenpapers.idFromPath(location.pathname, "/abs/");
-    return id ? abstractPage(document, id) : listing(document);
+    if (id) return abstractPage(document, id);
+    return location.pathname.startsWith("/search/") ? searchResults(document) : listing(document);
   }
 
   seenpapers.readers.push({
     name: "arxiv",
-    matches: (location) => /(^|\.)arxiv\.org$/.test(location.hostname) && /^\/(list|abs)\//.test(location.pathname),
+    matches: (location) => /(^|\.)arxiv\.org$/.test(location.hostname) && /^\/(list|abs|search)\//.test(location.pathname),
     read,
   });
 })();

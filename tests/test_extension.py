@@ -39,6 +39,8 @@ def fixture_page(url: str) -> Path | None:
         return PAGES / "arxiv-list.html"
     if re.match(r"https://(www\.)?arxiv\.org/abs/", url):
         return PAGES / "arxiv-abs.html"
+    if re.match(r"https://(www\.)?arxiv\.org/search/", url):
+        return PAGES / "arxiv-search.html"
     return None
 
 
@@ -198,6 +200,16 @@ def test_arxiv_listing_with_a_duplicate_whose_title_is_hostile(browser):
     assert badge.locator("img").count() == 0 and page.locator("dd img").count() == 0
     assert badge.locator("a").get_attribute("href") == "https://arxiv.org/abs/2503.23402"
     assert "same abstract" in badge.get_attribute("title")
+    assert page.title() != "pwned"
+    page.close()
+
+
+def test_arxiv_search_results_are_marked(browser):
+    context, _, _ = browser
+    page = open_page(context, "https://arxiv.org/search/?query=networks&searchtype=all")
+    found = marks(page, 3, "li.arxiv-result[data-seenpapers]")
+    assert [status for status, _ in found] == ["seen", "new", "new"]
+    assert page.locator("li.arxiv-result p.title .seenpapers-badge").count() == 3
     assert page.title() != "pwned"
     page.close()
 

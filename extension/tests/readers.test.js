@@ -122,3 +122,20 @@ test("a lone link to a paper makes a small card, never the whole page", () => {
   assert.ok(lone.card.textContent.length < 1000);
   assert.ok(!lone.card.contains(window.document.querySelector("h1")));
 });
+
+test("an arXiv search results page: one item per li.arxiv-result, with the whole abstract", () => {
+  const window = page("pages/arxiv-search.html", "https://arxiv.org/search/?query=networks&searchtype=all");
+  const items = read(window);
+  assert.deepEqual(items.map((i) => [i.arxiv_id, i.title]), [
+    ["1506.03134", "Pointer Networks"],
+    ["2501.04001", "Lighthouse Keepers: A Benchmark Nobody Has Read Before"],
+    ["2501.04002", `<img src=x onerror="document.title='pwned'">Escaped Markup In A Title`],
+  ]);
+  for (const item of items) {
+    assert.equal(item.card.localName, "li");
+    assert.equal(item.anchor.localName, "p");
+    assert.equal(item.url, `https://arxiv.org/abs/${item.arxiv_id}`);
+  }
+  assert.match(items[0].abstract, /^We introduce a new neural architecture .* input sequence\.$/); // not "△ Less"
+  assert.equal(read(page("pages/arxiv-search.html", "https://arxiv.org/search/advanced?terms-0-term=networks")).length, 3);
+});
