@@ -41,7 +41,7 @@ for (const name of browsersToTest()) {
 
     after(async () => {
       if (browser) await browser.close();
-      if (daemon) await daemon.stop();
+      if (daemon) await daemon.cleanup();
     });
 
     test("the Hugging Face daily list marks every card", async () => {

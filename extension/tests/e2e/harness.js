@@ -124,6 +124,16 @@ class Daemon {
     return code;
   }
 
+  /** Stop, and remove the data dir and log (kept when $SEENPAPERS_E2E_KEEP is set). */
+  async cleanup() {
+    await this.stop();
+    if (process.env.SEENPAPERS_E2E_KEEP) {
+      process.stderr.write(`kept the daemon's data dir ${this.dataDir}\n`);
+      return;
+    }
+    fs.rmSync(path.dirname(this.dataDir), { recursive: true, force: true });
+  }
+
   get running() {
     return this.proc !== null;
   }
@@ -262,7 +272,7 @@ class Daemon {
  * Start the real daemon on a new temporary data dir (with the five sample digests unless
  * `samples: false`) and wait until the samples are in. Returns a Daemon: url, port, token,
  * dataDir, inbox, request(), lookup(), postDigest(), sql(), counts(), waitFor(), waitIdle(),
- * stop(), start().
+ * pendingFiles(), stop(), start(), cleanup() (stop and remove the temporary folder).
  */
 async function startDaemon({ samples = true, args = [] } = {}) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "seenpapers-e2e-"));
