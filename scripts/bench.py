@@ -1,17 +1,20 @@
 """Benchmarks for the targets in DESIGN.md, with the floors they are compared to.
 
     scripts/bench [--papers N | --quick] [--keep DIR] [--json FILE]
+    scripts/bench --keep DIR --badges-only     page → badges alone, on a kept corpus and database
 
 Floors first (raw SQLite inserts, an aiohttp no-op round trip), then: backfill of a generated
-corpus with `seenpapers ingest`, the daemon's start time, lookup latency, RSS, and the time
-from a file closed in the inbox to its papers being visible to lookup. Everything runs
-against 127.0.0.1 only, and every loop is bounded.
+corpus with `seenpapers ingest`, the daemon's start time, lookup latency, RSS, the time
+from a file closed in the inbox to its papers being visible to lookup, and from a page's
+DOMContentLoaded to the extension's badges on it in Chromium (scripts/bench_badges.py).
+Everything runs against 127.0.0.1 only, and every loop is bounded.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import math
@@ -39,6 +42,10 @@ LOOKUP_SIZE = 50
 WARMUP = 20
 DROP_BASE = 1_000_000  # drop papers are unknowns from here on, lookup unknowns below it
 DEADLINE = 10.0  # seconds: any single wait longer than this is a failure, not a figure
+BADGE_CARDS, BADGE_KNOWN = 50, 40  # a daily page: 50 cards, most of them papers already seen
+BADGE_UNKNOWN_START = 3_000_000  # the pages' new papers: neither lookup nor drop papers
+BADGE_IMAGE_DELAYS = [0.0, 0.3]  # s: images answered at once, and as from a network
+BADGE_BUDGET_S = 300.0  # the browser part stops there, whatever its count
 
 NOOP_SERVER = """
 import asyncio, socket
@@ -178,23 +185,31 @@ async def timed_posts(session: aiohttp.ClientSession, url: str, bodies: list[byt
     return times, answers
 
 
-def noop_floor(requests: int, body: bytes) -> dict:
-    """The aiohttp round trip with nothing behind it: a server process reading the same
-    body as a lookup and answering {}."""
+@contextlib.contextmanager
+def noop_server():
+    """A server process that reads each POSTed body and answers {}; yields its port."""
     server = subprocess.Popen([sys.executable, "-c", NOOP_SERVER], stdout=subprocess.PIPE, text=True)
     try:
-        port = int(server.stdout.readline())
-
-        async def run():
-            async with aiohttp.ClientSession() as session:
-                times, _ = await timed_posts(session, f"http://127.0.0.1:{port}/", [body] * (WARMUP + requests),
-                                             {"Content-Type": "application/json"})
-            return times[WARMUP:]
-
-        return dict(summary(asyncio.run(run())), body_bytes=len(body))
+        yield int(server.stdout.readline())
     finally:
         server.terminate()
         server.wait(10)
+
+
+def noop_floor(requests: int, body: bytes, port: int | None = None) -> dict:
+    """The aiohttp round trip with nothing behind it: a server process reading the same
+    body as a lookup and answering {}."""
+    if port is None:
+        with noop_server() as port:
+            return noop_floor(requests, body, port)
+
+    async def run():
+        async with aiohttp.ClientSession() as session:
+            times, _ = await timed_posts(session, f"http://127.0.0.1:{port}/", [body] * (WARMUP + requests),
+                                         {"Content-Type": "application/json"})
+        return times[WARMUP:]
+
+    return dict(summary(asyncio.run(run())), body_bytes=len(body))
 
 
 def watchfiles_floor(work: Path, files: int) -> dict:
@@ -432,6 +447,85 @@ async def drop_to_visible(session, url: str, headers: dict, inbox: Path, drops: 
                 polls=polls, not_visible_within_10s=missed)
 
 
+# --- page → badges ---------------------------------------------------------------------
+
+
+def badge_pages(corpus: Path, work: Path, count: int, rng: random.Random) -> dict[str, list[dict]]:
+    """``count`` daily pages of BADGE_CARDS papers ({id, title}), each its own day: BADGE_KNOWN
+    from the corpus, the rest new, shuffled."""
+    from datetime import date, timedelta
+
+    new = BADGE_CARDS - BADGE_KNOWN
+    known = known_items(corpus, count * BADGE_KNOWN, rng)
+    unknown = unknown_items(work, count * new, BADGE_UNKNOWN_START)
+    pages = {}
+    for n in range(count):
+        items = known[n * BADGE_KNOWN:(n + 1) * BADGE_KNOWN] + unknown[n * new:(n + 1) * new]
+        rng.shuffle(items)
+        pages[(date(2025, 2, 1) + timedelta(days=n)).isoformat()] = [
+            {"id": i["paper"]["id"], "title": i["title"]} for i in items]
+    return pages
+
+
+def sightings(data_dir: Path) -> int:
+    conn = sqlite3.connect(f"file:{data_dir / 'seenpapers.db'}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT count(*) FROM sightings").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def badges_phase(port: int, token: str, data_dir: Path, corpus: Path, work: Path, args, rng: random.Random) -> dict:
+    """Page → badges with the daemon on ``port``; beside it, in the same run, the aiohttp
+    no-op round trip and the daemon's own lookup with the body the extension posts."""
+    import bench_badges
+
+    why = bench_badges.available()
+    if why:
+        return {"skipped": why}
+    pages = badge_pages(corpus, work, args.badge_warmup + args.badge_loads, rng)
+    bodies = [bench_badges.page_body(items) for items in pages.values()]
+
+    async def direct() -> list[float]:
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        async with aiohttp.ClientSession() as session:
+            times, _ = await timed_posts(session, f"http://127.0.0.1:{port}/api/v1/lookup", bodies * 5, headers)
+        return times[WARMUP:]
+
+    fig = {"lookup": summary(asyncio.run(direct()))}
+    before = sightings(data_dir)
+    with noop_server() as noop_port:  # the floor, and what the no-op extensions fetch
+        fig["floor"] = noop_floor(args.noop_requests, bodies[0], noop_port)
+        log(f"page → badges: Chromium, {len(pages)} pages, the extension now and at {args.badges_before}, and two floors")
+        fig.update(bench_badges.run(
+            {day: bench_badges.build_page(day, items) for day, items in pages.items()},
+            # record: false -- the bench's page views are not the user's sightings.
+            {"apiBase": f"http://127.0.0.1:{port}", "token": token, "record": False},
+            commit=args.badges_before, noop_url=f"http://127.0.0.1:{noop_port}/", warmup=args.badge_warmup,
+            loads=args.badge_loads, image_delays=BADGE_IMAGE_DELAYS, breakdown_loads=min(10, args.badge_loads),
+            budget_s=BADGE_BUDGET_S))
+    fig["sightings_written"] = sightings(data_dir) - before
+    fig["cards"], fig["known_per_page"] = BADGE_CARDS, BADGE_KNOWN
+    return fig
+
+
+def badges_only(args, work: Path) -> dict:
+    """The badge part alone, against a corpus and database kept by an earlier run."""
+    corpus, data_dir = work / f"corpus-{args.papers}", work / f"data-{args.papers}"
+    if not (corpus / ".complete").exists() or not (work / f"data-{args.papers}.backfilled").exists():
+        raise SystemExit(f"--badges-only: no kept corpus and database for {args.papers:,} papers in {work}"
+                         f" (run ./scripts/bench --keep {work} first)")
+    fig: dict = {"papers": args.papers, "quick": args.quick, "env": versions(), "targets": targets(args.papers)}
+    daemon = Daemon(data_dir, work)
+    try:
+        port, _ = daemon.start()
+        fig["badges"] = badges_phase(port, (data_dir / "token").read_text().strip(), data_dir, corpus, work, args,
+                                     random.Random(args.seed))
+    finally:
+        daemon.stop()
+    return fig
+
+
 # --- the run ----------------------------------------------------------------------------
 
 
@@ -441,6 +535,7 @@ def targets(papers: int) -> dict:
         "lookup_p50_ms": None if big else 10, "lookup_p99_ms": 60 if big else 30,
         "drop_p50_ms": 250, "backfill_entries_per_s": 10_000,
         "rss_mb": 2048 if big else 400, "start_s": None if big else 3,
+        "badges_p50_ms": None if big else 20,
     }
 
 
@@ -514,6 +609,7 @@ def run(args, work: Path, keep: bool) -> dict:
         fig.update(asyncio.run(daemon_phase(port, token, data_dir / "inbox", unknown, known, drops, f"{offset}")))
         fig["memory"] = rss_mb(daemon.proc.pid)
         fig["memory"]["measured"] = "after lookups and drops"
+        fig["badges"] = badges_phase(port, token, data_dir, corpus, work, args, rng)
     finally:
         daemon.stop()
     for path in (data_dir / "inbox").glob("drop-*.json"):  # ingested; a kept inbox need not rescan them
@@ -534,10 +630,54 @@ def check(value, target, smaller_is_better=True) -> str:
     return f"   [target {'≤' if smaller_is_better else '≥'} {target:,}: {'ok' if ok else 'MISSED'}]"
 
 
+def heading(fig: dict) -> str:
+    env = fig["env"]
+    return (f"seenpapers bench: {fig['papers']:,} papers{' (quick)' if fig['quick'] else ''}"
+            f"  ({env['cores']} cores, Python {env['python']}, SQLite {env['sqlite']}, aiohttp {env['aiohttp']}, {env['git']}, load {env['load_at_start']:.1f})")
+
+
+def badges_report(b: dict, target) -> list[str]:
+    if "skipped" in b:
+        return ["page → badges", f"  skipped: {b['skipped']}"]
+    runs = b["runs"]
+    loads = max((r["dcl_to_last"]["n"] for r in runs), default=0)
+    lines = [f"page → badges  ({b['cards']}-card daily page, {b['known_per_page']} known; Chromium {b['chromium']};"
+             f" a fresh tab per load, {loads} loads after {b['warmup']} warm-up, versions in turn)"]
+
+    def row(label, text):
+        lines.append(f"  {label:<34} {text}")
+
+    def ms(s, signed=False):
+        f = "+.1f" if signed else ".1f"
+        return f"p50 {s['p50_ms']:{f}} ms  p95 {s['p95_ms']:{f}} ms  max {s['max_ms']:{f}} ms" if s["n"] else "none"
+
+    floor, lookup = b["floor"], b["lookup"]
+    row(f"aiohttp no-op POST ({floor['body_bytes'] / 1000:.1f} kB)", f"p50 {floor['p50_ms']:.2f} ms  p95 {floor['p95_ms']:.2f} ms  (the floor; n={floor['n']})")
+    row("lookup of a page's 50 papers", f"p50 {lookup['p50_ms']:.2f} ms  p95 {lookup['p95_ms']:.2f} ms  (the daemon alone, from Python; n={lookup['n']})")
+    for version in b["versions"]:
+        lines.append(f"  {version['name']}: {version['source']}; content scripts at {version['run_at']}")
+        for r in (r for r in runs if r["version"] == version["name"]):
+            images = "images at once" if not r["image_delay_ms"] else f"images after {r['image_delay_ms']:.0f} ms"
+            last = r["dcl_to_last"]
+            ratio = f"  ({last['p50_ms'] / floor['p50_ms']:.0f}× / {last['p95_ms'] / floor['p95_ms']:.0f}× no-op POST)" if last["n"] else ""
+            aim = "" if version.get("floor") else check(last.get("p50_ms"), target).replace("target", "p50 target")
+            row(f"  {images}: DCL → 50th", ms(last) + ratio + aim)
+            row("    DCL → 1st badge", ms(r["dcl_to_first"]))
+            row("    load end → 50th badge", ms(r["load_to_last"], signed=True) + f"  (DCL → load end p50 {r['dcl_to_load'].get('p50_ms', 0):.1f} ms)")
+            row("    badges", f"{r['statuses']}")
+    for part in b["breakdown"]:
+        if part["n"]:
+            row(f"where the time goes ({part['version']})", f"p50 over {part['n']} more loads, images at once:")
+            for name, value in part["p50_ms"].items():
+                row("", f"{value:6.1f} ms  {name}")
+    row("sightings written by the loads", f"{b['sightings_written']} (the extension is told record: false)")
+    row("(the browser part", f"took {b['seconds']:.0f} s{'; stopped at its time limit' if b['out_of_time'] else ''})")
+    return lines
+
+
 def report(fig: dict) -> str:
-    t, env = fig["targets"], fig["env"]
-    lines = [f"seenpapers bench: {fig['papers']:,} papers{' (quick)' if fig['quick'] else ''}"
-             f"  ({env['cores']} cores, Python {env['python']}, SQLite {env['sqlite']}, aiohttp {env['aiohttp']}, {env['git']}, load {env['load_at_start']:.1f})"]
+    t = fig["targets"]
+    lines = [heading(fig)]
 
     def row(label, text):
         lines.append(f"  {label:<34} {text}")
@@ -607,6 +747,8 @@ def report(fig: dict) -> str:
     row("drop → visible", f"{drop}  ({d['files']} files, {d['papers']} papers, {d['polls']} polls"
         + (f", {d['not_visible_within_10s']} not visible within 10 s" if d["not_visible_within_10s"] else "") + ")"
         + check(d.get("p50_ms"), t["drop_p50_ms"]))
+    if "badges" in fig:
+        lines.extend(badges_report(fig["badges"], t["badges_p50_ms"]))
     return "\n".join(lines)
 
 
@@ -618,6 +760,11 @@ def main() -> None:
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     ap.add_argument("--lookups", type=int, help="timed lookups of unknown papers [default: 500; 200 with --quick]")
     ap.add_argument("--drops", type=int, help="files dropped into the inbox [default: 40; 20 with --quick]")
+    ap.add_argument("--badges-only", action="store_true",
+                    help="only page → badges, against the corpus and database kept in --keep DIR (about 2 minutes)")
+    ap.add_argument("--badge-loads", type=int, help="timed page loads per version and image delay [default: 40; 15 with --quick]")
+    ap.add_argument("--badges-before", default="bb004b8", metavar="COMMIT",
+                    help="the extension to compare with the tree's [default: bb004b8, content scripts at document_idle]")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     args.papers = args.papers or (20_000 if args.quick else 100_000)
@@ -625,12 +772,24 @@ def main() -> None:
     args.drops = args.drops or (20 if args.quick else 40)
     args.known_lookups = 50 if args.quick else 200
     args.noop_requests = 500 if args.quick else 2000
+    args.badge_loads = args.badge_loads or (15 if args.quick else 40)
+    args.badge_warmup = 5
+    if args.badges_only and not args.keep:
+        ap.error("--badges-only needs --keep DIR (a corpus and database kept by an earlier run)")
     if LOOKUP_SIZE * (WARMUP + args.lookups) > DROP_BASE:
         ap.error("--lookups: too many (lookup and drop papers would overlap)")
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     work = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="seenpapers-bench-"))
     started = time.perf_counter()
+    if args.badges_only:
+        figures = badges_only(args, work)
+        figures["bench_seconds"] = time.perf_counter() - started
+        print("\n".join([heading(figures), *badges_report(figures["badges"], figures["targets"]["badges_p50_ms"])]))
+        print(f"  (bench took {figures['bench_seconds']:.0f} s)")
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2) + "\n")
+        return
     try:
         figures = run(args, work, keep=bool(args.keep))
     finally:
