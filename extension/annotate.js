@@ -1,6 +1,8 @@
 // Finds the papers on a page, asks the daemon about them in one batch, and puts a badge
 // in each card -- once per card, and again for cards the site adds later (infinite
-// scroll, client-side navigation), which a MutationObserver notices.
+// scroll, client-side navigation), which a MutationObserver notices. It starts before
+// the page is parsed (document_start) and reads cards as the parser finishes them, so the
+// first answer is on its way before DOMContentLoaded.
 "use strict";
 
 (function () {
@@ -104,6 +106,14 @@
       }
     }
 
+    // While the page is still being parsed, a card is whole once the parser has gone past
+    // its end: something follows it, or one of its ancestors.
+    function parsed(card) {
+      if (document.readyState !== "loading") return true;
+      for (let node = card; node && node !== document; node = node.parentNode) if (node.nextSibling) return true;
+      return false;
+    }
+
     async function scan() {
       if (running) {
         rescan = true;
@@ -119,6 +129,7 @@
         const pending = [];
         for (const reader of readers.filter((r) => r.matches(location))) {
           for (const item of reader.read(document, location)) {
+            if (!parsed(item.card)) continue; // its title or abstract may not all be there yet
             const key = seenpapers.keyOf(item);
             onItem(item, key);
             const known = cards.get(item.card);
@@ -151,9 +162,10 @@
       }
     }
 
+    // While the parser runs, each of its pauses is a chance to send the cards it finished.
     function schedule() {
       clearTimeout(timer);
-      timer = setTimeout(scan, delay);
+      timer = setTimeout(scan, document.readyState === "loading" ? 0 : delay);
     }
 
     // Ask again about every paper on the page (after a capture, say).
@@ -180,9 +192,16 @@
       observer = new document.defaultView.MutationObserver((mutations) => {
         if (mutations.some(news)) schedule();
       });
-      observer.observe(document.documentElement, {
+      // The document itself: at document_start there may be no <html> element yet.
+      observer.observe(document, {
         childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ["href"],
       });
+      if (document.readyState === "loading") {
+        document.addEventListener("DOMContentLoaded", () => {
+          clearTimeout(timer);
+          scan();
+        }, { once: true });
+      }
       return scan();
     }
 

@@ -31,9 +31,23 @@ function apiBaseOf(value) {
   return url.origin;
 }
 
-// Stored settings, or the ones being tried on the options page.
+// Stored settings, or the ones being tried on the options page. Kept in memory between
+// calls (a page load's lookup should not wait on storage), forgotten when they change.
+let storedSettings = null;
+let changes = 0; // a read that a change overtook is not kept
+chrome.storage.onChanged.addListener((changed, area) => {
+  if (area !== "local" || !("apiBase" in changed || "token" in changed)) return;
+  changes += 1;
+  storedSettings = null;
+});
+
 async function settings(trying = {}) {
-  const stored = await chrome.storage.local.get(["apiBase", "token"]);
+  let stored = storedSettings;
+  if (!stored) {
+    const before = changes;
+    stored = await chrome.storage.local.get(["apiBase", "token"]);
+    if (before === changes) storedSettings = stored;
+  }
   return {
     apiBase: apiBaseOf(trying.apiBase ?? stored.apiBase ?? DEFAULT_API),
     token: String(trying.token ?? stored.token ?? "").trim(),

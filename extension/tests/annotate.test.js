@@ -75,6 +75,22 @@ test("every card gets its mark and a badge, from one lookup for the page", async
   assert.equal(daemon.lookups().length, 1, "a card is looked up once");
 });
 
+test("while the page is parsed, cards the parser has finished are asked about at once, the last one after it", async () => {
+  // The page as the parser has it halfway through the fifth card: nothing follows that card yet.
+  const window = page("pages/hf-daily.html", "https://huggingface.co/papers", (html) => html.slice(0, html.lastIndexOf("</h3>")));
+  Object.defineProperty(window.document, "readyState", { value: "loading", configurable: true });
+  const daemon = fakeDaemon(KNOWN);
+  const sp = window.seenpapers;
+  await sp.annotator({ document: window.document, location: window.location, readers: sp.readers, send: daemon.send, today: TODAY, delay: 0 }).start();
+  assert.deepEqual(daemon.lookups().map((m) => m.papers.length), [4]);
+  assert.equal(window.document.querySelectorAll("article[data-seenpapers]").length, 4);
+  Object.defineProperty(window.document, "readyState", { value: "interactive", configurable: true });
+  window.document.dispatchEvent(new window.Event("DOMContentLoaded"));
+  await tick();
+  assert.deepEqual(daemon.lookups().map((m) => m.papers.length), [4, 1]);
+  assert.equal(window.document.querySelectorAll("article[data-seenpapers]").length, 5);
+});
+
 test("a card added later (infinite scroll) is annotated with one more lookup, for it alone", async () => {
   const daemon = fakeDaemon(KNOWN);
   const { document } = await annotated("pages/hf-daily.html", "https://huggingface.co/papers", daemon);

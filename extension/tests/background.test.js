@@ -14,6 +14,7 @@ function fakeChrome(stored) {
   let listener;
   let alarm;
   const alarms = new Map();
+  const changed = [];
   const chrome = {
     runtime: { id: "me", onMessage: { addListener: (fn) => { listener = fn; } }, onInstalled: { addListener() {} } },
     storage: {
@@ -22,8 +23,13 @@ function fakeChrome(stored) {
           const wanted = typeof keys === "string" ? [keys] : keys;
           return structuredClone(Object.fromEntries(wanted.filter((k) => k in stored).map((k) => [k, stored[k]])));
         },
-        set: async (values) => { Object.assign(stored, structuredClone(values)); },
+        set: async (values) => {
+          Object.assign(stored, structuredClone(values));
+          const changes = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { newValue: v }]));
+          for (const fn of changed) fn(changes, "local");
+        },
       },
+      onChanged: { addListener: (fn) => { changed.push(fn); } },
     },
     alarms: {
       create: async (name, info) => { alarms.set(name, info); },
@@ -31,7 +37,7 @@ function fakeChrome(stored) {
       onAlarm: { addListener: (fn) => { alarm = fn; } },
     },
   };
-  return { chrome, listener: () => listener, alarms, fireAlarm: (name) => alarm({ name }) };
+  return { chrome, listener: () => listener, alarms, fireAlarm: (name) => alarm({ name }), set: (v) => chrome.storage.local.set(v) };
 }
 
 // A background with `stored` settings and a fetch that answers from `routes`
@@ -61,7 +67,7 @@ function background(stored, routes, clock = { now: Date.parse("2026-12-07T09:00:
   const ask = (message, sender = { id: "me" }) => new Promise((resolve) => {
     assert.equal(fake.listener()(message, sender, resolve), true);
   });
-  return { ask, requests, stored, alarms: fake.alarms, fireAlarm: fake.fireAlarm, clock };
+  return { ask, requests, stored, alarms: fake.alarms, fireAlarm: fake.fireAlarm, clock, set: fake.set };
 }
 
 const HEALTH = [200, { status: "ok", version: "0.1.0", papers: 172, digests: 5 }];
@@ -76,6 +82,16 @@ test("a lookup carries the token and the daemon's answers", async () => {
   assert.equal(requests[0].url, "http://127.0.0.1:7341/api/v1/lookup");
   assert.equal(requests[0].headers.Authorization, "Bearer secret");
   assert.deepEqual(JSON.parse(requests[0].body), { papers: [{ title: "A" }, { title: "B" }] });
+});
+
+test("the settings are read once, and again after they change", async () => {
+  const bg = background({ token: "one" }, { "POST /api/v1/lookup": [200, { results: [] }] });
+  await bg.ask({ type: "lookup", papers: [] });
+  await bg.set({ token: "two", apiBase: "http://127.0.0.1:7400" });
+  await bg.ask({ type: "lookup", papers: [] });
+  assert.deepEqual(bg.requests.map((r) => [r.url, r.headers.Authorization]), [
+    ["http://127.0.0.1:7341/api/v1/lookup", "Bearer one"], ["http://127.0.0.1:7400/api/v1/lookup", "Bearer two"],
+  ]);
 });
 
 test("a capture posts the page text as text/plain under its name", async () => {
