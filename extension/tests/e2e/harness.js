@@ -332,7 +332,14 @@ const FIREFOX_PREFS = {
   "network.proxy.allow_hijacking_localhost": false,
   "network.dns.disablePrefetch": true,
   "network.prefetch-next": false,
-  "network.trr.mode": 5,
+  // Names are resolved only by a DNS-over-HTTPS server that is not there ("TRR only"): a
+  // lookup that slips past the proxy fails on this machine instead of asking the resolver.
+  "network.trr.mode": 3,
+  "network.trr.uri": "https://127.0.0.1:9/dns-query",
+  "network.trr.confirmationNS": "skip",
+  // Remote Settings (its Rust client looks firefox.settings.services.mozilla.com up itself);
+  // release builds honour this only with MOZ_REMOTE_SETTINGS_DEVTOOLS=1 in the environment.
+  "services.settings.server": "http://127.0.0.1:9/v1",
   "network.captive-portal-service.enabled": false,
   "network.connectivity-service.enabled": false,
   "app.update.enabled": false,
@@ -361,6 +368,7 @@ async function launch(name, { storage = null, prefs = {}, args = [], headless = 
       // WebDriver BiDi refuses to navigate to moz-extension:// pages unless system access is allowed.
       args: ["--remote-allow-system-access", ...args],
       extraPrefsFirefox: { ...FIREFOX_PREFS, ...prefs },
+      env: { ...process.env, MOZ_REMOTE_SETTINGS_DEVTOOLS: "1" },
     });
     const id = await session.browser.installExtension(EXTENSION); // temporary, like about:debugging
     if (id !== GECKO_ID) throw new Error(`the extension was installed as ${id}, not ${GECKO_ID}`);
