@@ -139,7 +139,7 @@ def test_other_json_is_not_a_visit_and_other_formats_are_digests():
     (visit({"title": "T", "authors": [{"name": "A"}]}), 'paper 1: "authors" must be a list of names or one string'),
     (visit({"title": "T", "authors": 3}), 'paper 1: "authors" must be a list of names or one string, not a number'),
     (visit({"title": "T" * (MAX_TITLE + 1)}), f"paper 1: title is {MAX_TITLE + 1:,} characters (limit {MAX_TITLE:,})"),
-    (visit({"title": "T", "url": "https://x/" + "a" * 10_000}), 'paper 1: "url" is 10,010 characters'),
+    (visit({"title": "T", "url": "https://x/" + "a" * 20_000}), 'paper 1: "url" is 20,010 characters (limit 20,000)'),
     (visit({"title": "T"}, page=["https://x"]), 'the visit: "page" is a list, not a string'),
     (visit({"title": "T"}, date="Tuesday"), "\"date\" is 'Tuesday', not a day (YYYY-MM-DD)"),
     (visit({"title": "T"}, date="2026-02-30"), "not a day (YYYY-MM-DD)"),

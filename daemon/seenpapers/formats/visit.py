@@ -21,7 +21,7 @@ from ..text import clean
 
 FORMAT = KIND = "visit"
 VERSION = 1
-MAX_URL = 8192  # longer is no address a browser shows
+MAX_URL = 20_000  # the extension cuts its fields there; servers refuse addresses far shorter
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _JSON_TYPES = {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number",
                bool: "true or false", type(None): "null"}
