@@ -11,6 +11,7 @@
   const SEND_EVERY_MS = 30000;
   const MAX_PART = 200; // papers in one message; a longer visit is sent in parts
   const MAX_FIELD = 20000;
+  const MAX_TITLE = 1000; // the daemon refuses a visit holding a longer "title" (a card's whole text)
 
   // The rule alone, with time passed in (setTimer/clearTimer), so it can be tested
   // without a browser: a key is noted once it has been on screen for `dwell` ms at a
@@ -83,7 +84,7 @@
   }
 
   function paperOf(item, seenAt) {
-    const paper = { title: item.title.slice(0, MAX_FIELD) };
+    const paper = { title: item.title.slice(0, MAX_TITLE) };
     for (const field of ["arxiv_id", "url", "abstract"]) if (item[field]) paper[field] = item[field].slice(0, MAX_FIELD);
     if (item.authors && item.authors.length) paper.authors = item.authors;
     paper.seen_at = seenAt.toISOString();
