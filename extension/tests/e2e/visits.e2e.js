@@ -24,7 +24,7 @@ function listing(tag) {
   }).join("\n");
   return `<!doctype html><html><head><meta charset="utf-8"><title>Daily Papers - Hugging Face</title>
     <style>body{margin:0} main{margin:0;padding:0}</style></head>
-    <body><main><section id="cards">${cards}</section></main></body></html>`;
+    <body><main><section id="cards">${cards}</section><footer style="height:${3 * CARD_PX}px">The end</footer></main></body></html>`;
 }
 
 // Every browser and page gets papers of its own, so the tests of one do not meet the other's.
@@ -97,6 +97,8 @@ for (const name of browsersToTest()) {
       await sleep(DWELL_MS); // cards 5 and 6
       await page.evaluate((y) => window.scrollTo(0, y), 10 * CARD_PX); // 11 and 12, but not for a second
       await sleep(300);
+      await page.evaluate((y) => window.scrollTo(0, y), 12 * CARD_PX); // the footer: no card on screen
+      await sleep(200);
       const noted = await page.$$eval("article", (cards) => cards.map((c) => c.dataset.seenpapersNoted === "true"));
       assert.deepEqual(noted.map((yes, i) => (yes ? i : null)).filter((i) => i !== null), [0, 1, 4, 5]);
       // The badges still say what was true when the page opened.
