@@ -90,6 +90,9 @@ OPENAPI = {
         "/api/v1/digests": {
             "post": {
                 "summary": "Capture a page: the body is written whole into the inbox and ingested by the watcher",
+                "description": ("Any digest: a page's text or HTML, an API download, a feed, an e-mail, or a "
+                                "visit (the extension's record of the papers that were on screen: JSON whose "
+                                "first key is \"seenpapers\": \"visit\", read by formats/visit.py)."),
                 "parameters": [{"name": "name", "in": "query", "required": False, "schema": {"type": "string"},
                                 "description": "file name to use (made safe; never replaces a file)"}],
                 "requestBody": {
