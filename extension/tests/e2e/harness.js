@@ -292,6 +292,7 @@ function fixturePage(url) {
   }
   if (/^https:\/\/(www\.)?arxiv\.org\/list\//.test(url)) return path.join(PAGES, "arxiv-list.html");
   if (/^https:\/\/(www\.)?arxiv\.org\/abs\//.test(url)) return path.join(PAGES, "arxiv-abs.html");
+  if (/^https:\/\/(www\.)?arxiv\.org\/search\//.test(url)) return path.join(PAGES, "arxiv-search.html");
   return null;
 }
 

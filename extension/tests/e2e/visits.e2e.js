@@ -86,7 +86,7 @@ for (const name of browsersToTest()) {
 
     after(async () => {
       if (browser) await browser.close();
-      if (daemon) await daemon.stop();
+      if (daemon) await daemon.cleanup();
     });
 
     test("the cards on screen for a second, and only they, are one visit digest once the page is left", async () => {
