@@ -196,7 +196,8 @@ async function queueVisit(visit, sender) {
   } catch {
     return 0;
   }
-  if (!/^https?:$/.test(page.protocol) || !(await recording(page.href))) return 0;
+  // The daemon refuses a visit whose address is over 20,000 characters; no page of papers has one.
+  if (!/^https?:$/.test(page.protocol) || visit.page.length > 20000 || !(await recording(page.href))) return 0;
   const queued = await serial(async () => {
     const now = Date.now();
     const stored = await chrome.storage.local.get([QUEUE, RECENT, DROPPED]);
