@@ -22,6 +22,11 @@
     return /(^|\.)arxiv\.org$/.test(url.hostname) ? seenpapers.idFromPath(url.pathname, "/abs/") : null;
   }
 
+  // One entry of a list: its badge ends the title line.
+  function listed(card, anchor, title, id, abstract) {
+    return { card, anchor, place: "append", title, arxiv_id: id, url: "https://arxiv.org/abs/" + id, abstract: abstract || undefined };
+  }
+
   function listing(document) {
     const items = [];
     for (const dt of document.querySelectorAll("dl > dt")) {
@@ -33,15 +38,7 @@
       const title = seenpapers.textOf(titleElement, "Title:");
       if (!title) continue;
       const abstract = seenpapers.textOf(dd.querySelector("p"));
-      items.push({
-        card: dd,
-        anchor: titleElement,
-        place: "append",
-        title,
-        arxiv_id: id,
-        url: "https://arxiv.org/abs/" + id,
-        abstract: abstract || undefined,
-      });
+      items.push(listed(dd, titleElement, title, id, abstract));
     }
     return items;
   }
@@ -62,15 +59,7 @@
         for (const link of copy.querySelectorAll("a")) link.remove();
         abstract = seenpapers.textOf(copy);
       }
-      items.push({
-        card: li,
-        anchor: heading,
-        place: "append",
-        title,
-        arxiv_id: id,
-        url: "https://arxiv.org/abs/" + id,
-        abstract: abstract || undefined,
-      });
+      items.push(listed(li, heading, title, id, abstract));
     }
     return items;
   }
