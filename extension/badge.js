@@ -17,8 +17,7 @@
 
   // "today" when it was first seen today, else "first 11 Mar".
   function firstSeen(iso, today = new Date()) {
-    const day = [today.getFullYear(), today.getMonth() + 1, today.getDate()].map((n) => String(n).padStart(2, "0")).join("-");
-    return (iso || "").startsWith(day) ? "today" : `first ${shortDate(iso, today)}`;
+    return (iso || "").startsWith(seenpapers.localDay(today)) ? "today" : `first ${shortDate(iso, today)}`;
   }
 
   function longDate(iso) {

@@ -9,8 +9,7 @@
       .replace(/[^A-Za-z0-9.-]+/g, "_")
       .replace(/^_+|_+$/g, "")
       .slice(0, 80);
-    const day = [now.getFullYear(), now.getMonth() + 1, now.getDate()].map((n) => String(n).padStart(2, "0")).join("-");
-    return `${page}_${day}.txt`;
+    return `${page}_${seenpapers.localDay(now)}.txt`;
   }
 
   // The page's text without our badges, which are not the page's and would stand between

@@ -42,3 +42,8 @@ seenpapers.textOf = function textOf(element, descriptor) {
 seenpapers.keyOf = function keyOf(item) {
   return item.arxiv_id ? "id:" + item.arxiv_id : "title:" + item.title.toLowerCase();
 };
+
+// A date's local calendar day as YYYY-MM-DD (the day a person would say it was).
+seenpapers.localDay = function localDay(date) {
+  return [date.getFullYear(), date.getMonth() + 1, date.getDate()].map((n) => String(n).padStart(2, "0")).join("-");
+};

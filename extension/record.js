@@ -79,10 +79,6 @@
     return Math.random().toString(36).slice(2, 10).padEnd(8, "0");
   }
 
-  function localDate(date) {
-    return [date.getFullYear(), date.getMonth() + 1, date.getDate()].map((n) => String(n).padStart(2, "0")).join("-");
-  }
-
   function paperOf(item, seenAt) {
     const paper = { title: item.title.slice(0, MAX_TITLE) };
     for (const field of ["arxiv_id", "url", "abstract"]) if (item[field]) paper[field] = item[field].slice(0, MAX_FIELD);
@@ -162,7 +158,7 @@
           type: "visit",
           visit: {
             page: visit.page, page_title: visit.title, visit: visit.id, part: visit.part,
-            started: visit.started.toISOString(), date: localDate(visit.started), papers,
+            started: visit.started.toISOString(), date: seenpapers.localDay(visit.started), papers,
           },
         }).catch(() => {}); // the background keeps what it got; a closed page cannot do more
       }
