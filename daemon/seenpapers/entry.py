@@ -27,6 +27,9 @@ class Entry:
     submitted: str | None = None  # ISO time it was put on the digest (HF daily)
     upvotes: int | None = None
     url: str | None = None
+    doi: str | None = None  # normalised (text.doi); arXiv's own DOIs become arxiv_id
+    version: int | None = None  # the arXiv version shown (a replacement's "v3"), when known
+    truncated: bool = False  # the digest cut the title or the author list short ("…")
     title_key: str = field(init=False, repr=False)  # for matching only, never shown
 
     def __post_init__(self):
@@ -36,7 +39,13 @@ class Entry:
         self.authors = [name for name in (text.clean(a) for a in self.authors) if name]
         if self.authors_count is None and self.authors:
             self.authors_count = len(self.authors)
-        self.arxiv_id = text.arxiv_id(self.arxiv_id) or text.arxiv_id(self.url)
+        shown_id = self.arxiv_id
+        self.doi = text.doi(self.doi)
+        if text.doi_arxiv_id(self.doi):
+            shown_id, self.doi = shown_id or text.doi_arxiv_id(self.doi), None
+        self.arxiv_id = text.arxiv_id(shown_id) or text.arxiv_id(self.url)
+        if self.version is None:
+            self.version = text.arxiv_version(shown_id) or text.arxiv_version(self.url)
         self.title_key = text.title_key(self.title)
 
     # Computed once, where the entry is parsed (another process, at a backfill), and kept

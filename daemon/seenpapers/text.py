@@ -1,4 +1,4 @@
-"""Normalising text: display clean-up, abstract unwrapping, title keys and arXiv ids.
+"""Normalising text: display clean-up, abstract unwrapping, title keys, arXiv ids and DOIs.
 
 Two kinds of output live here and must not be confused:
 - *display* text (``clean``, ``unwrap``) keeps what a person would see, LaTeX included;
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import urllib.parse
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n\s*")
@@ -152,3 +153,50 @@ def arxiv_id(text: str | None) -> str | None:
         return None
     match = _ARXIV_NEW.search(text) or _ARXIV_OLD.search(text)
     return match.group(1) if match else None
+
+
+_VERSION = re.compile(r"(?:\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})v(\d+)\b")
+
+
+def arxiv_version(text: str | None) -> int | None:
+    """The version in "2501.01234v3" (or an arXiv address that names one), else None."""
+    match = _VERSION.search(text) if text else None
+    return int(match.group(1)) if match else None
+
+
+# A DOI is "10.<registrant>/<anything>"; in running text and addresses it ends at a space,
+# a quote or a bracket, and punctuation after it belongs to the sentence.
+_DOI = re.compile(r"\b10\.\d{4,9}/[^\s\"'<>]+", re.IGNORECASE)
+_DOI_TAIL = re.compile(r"[.,;:!?)\]}>*]+$")
+# bioRxiv and medRxiv (10.1101) name each version in their addresses: 2024.01.02.123456v2,
+# and a saved page's address may go on with .full, .abstract, .full.pdf, .article-metrics.
+_PREPRINT_DOI = re.compile(r"^(10\.1101/(?:\d{4}\.\d{2}\.\d{2}\.)?\d{6,})(?:v\d+)?(?:\..*)?$")
+_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$")
+
+
+def doi(text: str | None) -> str | None:
+    """The DOI in a DOI, a "doi:" label or an address, normalised: lower case (DOIs are
+    case-insensitive), no "https://doi.org/" or "doi:", no trailing punctuation, and for
+    bioRxiv/medRxiv no version, so every version of a preprint has one DOI.
+
+    >>> doi("https://doi.org/10.1101/2024.01.02.123456v2.full")
+    '10.1101/2024.01.02.123456'
+    """
+    if not text:
+        return None
+    match = _DOI.search(urllib.parse.unquote(text) if "%" in text else text)
+    if not match:
+        return None
+    value = match.group().split("?", 1)[0].split("#", 1)[0].split("&", 1)[0]
+    value = _DOI_TAIL.sub("", value).lower()
+    if value.startswith("10.1101/"):
+        preprint = _PREPRINT_DOI.match(value)
+        value = preprint.group(1) if preprint else value
+    return value if "/" in value and len(value) <= 300 and not value.endswith("/") else None
+
+
+def doi_arxiv_id(value: str | None) -> str | None:
+    """arXiv's own DOI (10.48550/arXiv.2501.01234) is that arXiv id (with its version,
+    when the DOI names one)."""
+    match = _ARXIV_DOI.match(value) if value else None
+    return match.group(1) if match and arxiv_id(match.group(1)) else None
