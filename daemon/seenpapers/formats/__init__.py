@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import PurePath
 
 from ..entry import ParsedDigest, ParseError
-from . import arxiv_feed, email_digest, hf_api, hf_text, html_page, visit
+from . import arxiv_feed, arxiv_mail, email_digest, hf_api, hf_text, html_page, visit
 
 MAX_BYTES = 32 * 1024 * 1024  # the largest real digest is 250 kB; anything this big is not one
 MAX_ENTRIES = 10_000  # a month of HF papers or a week of an arXiv category is far fewer
@@ -80,4 +80,6 @@ def _module_for(text: str, name: str):
         return arxiv_feed
     if suffix in (".html", ".htm") or head.startswith("<"):
         return html_page
+    if arxiv_mail.looks_like(text):  # the body of an arXiv digest, saved as text
+        return arxiv_mail
     return hf_text

@@ -1,8 +1,11 @@
-"""E-mail digests (``.eml``): the Hugging Face daily papers e-mail, arXiv mailings, newsletters.
+"""E-mail digests (``.eml``, or a mail folder's message file): the Hugging Face daily papers
+e-mail, arXiv mailing lists, Scholar, bioRxiv and journal alerts, newsletters.
 
-The HTML part is read like a saved page (``html_page``). The plain-text part is read as HF's
+The HTML part is read like a saved page (``html_page``, which knows the alerts' markup). The
+plain-text part is read as an arXiv mailing-list digest (``arxiv_mail``), or as HF's
 plain-text e-mail writes it, a title line followed by the paper's link; failing that, as a
-copy of the HF papers page (``hf_text``).
+copy of the HF papers page (``hf_text``). A digest whose format says more than "a page"
+(an arXiv digest, a Scholar alert) keeps that format; any other is an ``email``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import re
 from datetime import date, datetime
 
 from ..entry import Entry, ParsedDigest, ParseError
-from . import hf_text, html_page
+from . import arxiv_mail, hf_text, html_page
 
 FORMAT = "email"
 
@@ -45,24 +48,34 @@ def parse(text: str, *, name: str, mtime: datetime) -> ParsedDigest:
         if body is None:
             continue
         try:
-            entries = read(body, name, mtime)
+            found = read(body, name, mtime)
         except ParseError as e:
             errors.append(f"{part}: {e}")
             continue
-        if entries:
-            return ParsedDigest(FORMAT, sent or mtime.date(), entries)
+        if found.entries:
+            kind = found.format if found.format not in _GENERIC else FORMAT
+            return ParsedDigest(kind, sent or mtime.date(), found.entries)
         errors.append(f"{part}: no papers")
     if not errors:
         raise ParseError("e-mail without a text or HTML body")
     raise ParseError("e-mail in which no papers were found (" + "; ".join(errors) + ")")
 
 
-def _from_html(body: str, name: str, mtime: datetime) -> list[Entry]:
-    return html_page.parse(body, name=name, mtime=mtime).entries
+# Formats that say only how the text was read, not what digest it is.
+_GENERIC = {html_page.FORMAT, hf_text.FORMAT}
 
 
-def _from_plain(body: str, name: str, mtime: datetime) -> list[Entry]:
-    return _linked_titles(body) or hf_text.parse(body, name=name, mtime=mtime).entries
+def _from_html(body: str, name: str, mtime: datetime) -> ParsedDigest:
+    return html_page.parse(body, name=name, mtime=mtime)
+
+
+def _from_plain(body: str, name: str, mtime: datetime) -> ParsedDigest:
+    if arxiv_mail.looks_like(body):
+        return arxiv_mail.parse(body, name=name, mtime=mtime)
+    linked = _linked_titles(body)
+    if linked:
+        return ParsedDigest(FORMAT, None, linked)
+    return hf_text.parse(body, name=name, mtime=mtime)
 
 
 def _read_message(text: str) -> tuple[str | None, str | None, date | None]:

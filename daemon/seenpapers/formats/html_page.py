@@ -5,6 +5,8 @@ The most structured data on a page wins, tried in this order:
   a. HF listing (daily/weekly/monthly/search): the JSON in ``data-target="DailyPapers"``
   b. HF paper page: the JSON in ``data-target="PaperContent"``
   c. arXiv listing (/new, /recent, /pastweek): ``dt``/``dd`` pairs
+  c'. alerts with a markup of their own: Google Scholar (``scholar_alert``), bioRxiv/medRxiv
+     (``preprint_alert``), journal tables of contents (``journal_toc``)
   d. arXiv abstract page (or any scholarly page): ``citation_*`` meta tags
   e. any page: links to huggingface.co/papers/<id> or arxiv.org/abs/<id> with a title as text
   f. the visible text, read as a Hugging Face page copy (``hf_text``)
@@ -20,7 +22,7 @@ from bs4 import BeautifulSoup, NavigableString
 
 from ..entry import Entry, ParsedDigest, ParseError
 from ..text import arxiv_id, clean
-from . import hf_api, hf_text
+from . import hf_api, hf_text, journal_toc, preprint_alert, scholar_alert
 
 FORMAT = "html"
 
@@ -46,7 +48,8 @@ _BLOCKS = {
 def parse(html: str, *, name: str, mtime: datetime) -> ParsedDigest:
     """Parse HTML text (a saved page, or an e-mail's HTML part) into a digest."""
     soup = BeautifulSoup(html, "html.parser")
-    for read in (_hf_listing, _hf_paper, _arxiv_listing, _citation_meta, _paper_links):
+    for read in (_hf_listing, _hf_paper, _arxiv_listing, scholar_alert.read, preprint_alert.read,
+                 journal_toc.read, _citation_meta, _paper_links):
         found = read(soup, name, mtime)
         if found is not None and found.entries:
             return found

@@ -1,0 +1,15 @@
+"""journal table-of-contents alert (HTML, from an e-mail or saved)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..entry import ParsedDigest
+
+FORMAT = "journal-toc"
+DESCRIPTION = "journal table-of-contents alert"
+
+
+def read(soup, name: str, mtime: datetime) -> ParsedDigest | None:
+    """The digest when the parsed HTML (BeautifulSoup) is one of these, else None."""
+    return None
