@@ -73,13 +73,17 @@ def test_truncated_json_is_a_clear_error():
         ('{"status": "error", "message": "rate limited"}', "without a list of papers"),
         ('["{\'paper\': __import__(\'os\')}"]', "not a paper record"),
         ('["[1, 2, 3]"]', "not a paper record"),
-        ("[1, 2, 3]", "no papers found"),
-        ("[]", "no papers found"),
+        ("[1, 2, 3]", "none of its 3 items is a paper"),
     ],
 )
 def test_json_that_holds_no_papers_is_a_clear_error(body, reason):
     with pytest.raises(ParseError, match=reason):
         parse(body.encode(), name="odd.json", mtime=NOW)
+
+
+def test_an_empty_list_is_a_day_without_papers_not_an_error():
+    digest = parse(b"[]", name="2025-01-25.json", mtime=NOW)
+    assert (digest.entries, digest.date) == ([], date(2025, 1, 25))
 
 
 def test_digest_date_falls_back_to_the_day_papers_were_submitted():

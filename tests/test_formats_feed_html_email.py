@@ -137,9 +137,9 @@ def test_old_rdf_feed_titles_lose_the_arxiv_suffix_and_html_is_stripped():
     assert updated.arxiv_id == "2003.04999"
 
 
-def test_feed_with_no_entries_is_a_parse_error_that_says_so():
-    with pytest.raises(ParseError, match="no entries"):
-        parse(fixture("feeds", "arxiv-rss2-empty.xml"), "empty.xml")
+def test_feed_with_no_entries_is_a_digest_of_none_dated_by_the_feed():
+    digest = parse(fixture("feeds", "arxiv-rss2-empty.xml"), "empty.xml")
+    assert (digest.format, digest.entries, digest.date) == ("arxiv-feed", [], date(2025, 1, 25))
 
 
 def test_arxiv_api_error_answer_is_a_parse_error_with_its_message():
@@ -201,13 +201,12 @@ def test_hf_search_page_lists_the_search_results_not_the_days_papers():
     assert digest.entries[0].authors_count == 2
 
 
-def test_hf_search_page_without_results_does_not_list_the_days_papers():
+def test_hf_search_page_without_results_is_an_empty_digest_not_the_days_papers():
     text = fixture("html", "hf-search.html").decode()
     empty = "&quot;searchResults&quot;:[],&quot;dateString"
     text = re.sub(r"&quot;searchResults&quot;:\[.*?\],&quot;dateString", empty, text, flags=re.S)
     text = re.sub(r"<article.*</article>", "<p>No results</p>", text, flags=re.S)
-    with pytest.raises(ParseError, match="no papers were found"):
-        parse(text, "search.html")
+    assert parse(text, "search.html").entries == []
 
 
 def test_hf_listing_without_date_string_is_dated_by_its_papers():

@@ -59,7 +59,7 @@ def parses_or_refuses(data: bytes, name: str, module=None) -> None:
     except ParseError as e:
         assert str(e)
     else:
-        assert digest.entries and isinstance(digest.date, date)
+        assert digest.format and isinstance(digest.date, date)
         for entry in digest.entries:
             storable(entry)
     if module is None:

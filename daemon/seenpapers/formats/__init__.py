@@ -29,9 +29,12 @@ def parse(data: bytes, *, name: str, mtime: datetime) -> ParsedDigest:
     text = decode(data)
     module = _module_for(text, name)
     digest = module.parse(text, name=name, mtime=mtime)
+    # An empty but well-formed digest (a weekend feed, a listing with "No updates") is a
+    # digest of 0 papers: each module raises for a file that is not its kind of digest.
+    shown = len(digest.entries)
     digest.entries = [e for e in digest.entries if e.title]  # a title of control characters is none
-    if not digest.entries:
-        raise ParseError(f"no papers found in this {digest.format} file")
+    if shown and not digest.entries:
+        raise ParseError(f"no papers found in this {digest.format} file: none of its {shown} entries has a title")
     if len(digest.entries) > MAX_ENTRIES:
         raise ParseError(f"{len(digest.entries):,} papers in one file (limit {MAX_ENTRIES:,}): not a digest")
     return digest
@@ -63,6 +66,9 @@ def _looks_binary(data: bytes) -> bool:
 
 
 _VISIT_HEAD = re.compile(r'\{\s*"seenpapers"\s*:\s*"visit"')
+# What may come before a document's first element: XML declarations, processing
+# instructions, comments, space.
+_PROLOG = re.compile(r"(?:<\?[^>]*\?>|<!--.*?-->|\s)*", re.S)
 
 
 def _module_for(text: str, name: str):
@@ -74,6 +80,10 @@ def _module_for(text: str, name: str):
         return visit
     if head[:1] in ("[", "{"):
         return hf_api
+    # XHTML (arXiv's pages before HTML5) starts like a feed, with <?xml …?>: its first
+    # element says it is a page.
+    if head[_PROLOG.match(head).end():].startswith(("<!doctype html", "<html")):
+        return html_page
     # Markup starts with a tag; plain text that only mentions one (a paper titled
     # "... <body> ...", "<feed>") is still plain text.
     if head.startswith("<") and (head.startswith("<?xml") or "<rss" in head or "<feed" in head or "<rdf:rdf" in head):

@@ -46,7 +46,7 @@ def parse(text: str, *, name: str, mtime: datetime) -> ParsedDigest:
         reason = f"feed ends early (truncated download?): {feed.get('bozo_exception')}"
         raise ParseError(reason[:300])
     entries = [e for e in map(_entry, feed.entries) if e is not None]
-    if not entries:
+    if not entries and not _well_formed_and_empty(feed):
         raise ParseError(_why_empty(feed))
     newest = max((e.published for e in entries if e.published), default=None)
     day = (
@@ -119,6 +119,12 @@ def _is_api_error(item) -> bool:
     return "arxiv.org/api/errors" in (item.get("id") or "")
 
 
+def _well_formed_and_empty(feed) -> bool:
+    # arXiv sends feeds without items on days without announcements (every weekend): a
+    # digest of 0 papers, not a failure.
+    return bool(feed.get("version")) and not feed.get("bozo") and not feed.entries
+
+
 def _why_empty(feed) -> str:
     errors = [e for e in feed.entries if _is_api_error(e)]
     if errors:
@@ -127,4 +133,4 @@ def _why_empty(feed) -> str:
         return f"not a readable RSS or Atom feed: {feed.get('bozo_exception')}"[:300]
     if not feed.get("version"):
         return "XML, but not an RSS or Atom feed"
-    return "feed has no entries (arXiv sends empty feeds on days without announcements)"
+    return "no papers found in this feed: none of its items is a paper"

@@ -32,7 +32,10 @@ def parse(text: str, *, name: str, mtime: datetime) -> ParsedDigest:
         ) from None
     except RecursionError:
         raise ParseError("JSON nested too deeply to be a digest") from None
-    entries = entries_from_items(_items(data))
+    items = _items(data)
+    entries = entries_from_items(items)
+    if items and not entries:  # [] is a day without papers; [1, 2, 3] is no digest
+        raise ParseError(f"no papers found in this JSON: none of its {len(items):,} items is a paper")
     return ParsedDigest(FORMAT, digest_date(name, entries, mtime), entries)
 
 

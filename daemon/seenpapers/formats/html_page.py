@@ -1,10 +1,12 @@
 """Saved HTML pages: Hugging Face papers pages, arXiv listings and abstract pages, any page
 linking to papers, and as a last resort the page's visible text.
 
-The most structured data on a page wins, tried in this order:
+The most structured data on a page wins, tried in this order (each reader answers None for a
+page that is not its kind; one that is, with no papers on it, is an empty digest if no later
+reader finds papers):
   a. HF listing (daily/weekly/monthly/search): the JSON in ``data-target="DailyPapers"``
   b. HF paper page: the JSON in ``data-target="PaperContent"``
-  c. arXiv listing (/new, /recent, /pastweek): ``dt``/``dd`` pairs
+  c. arXiv listing (/new, /recent, /pastweek): ``dt``/``dd`` pairs; arXiv search results
   c'. alerts with a markup of their own: Google Scholar (``scholar_alert``), bioRxiv/medRxiv
      (``preprint_alert``), journal tables of contents (``journal_toc``)
   d. arXiv abstract page (or any scholarly page): ``citation_*`` meta tags
@@ -48,11 +50,15 @@ _BLOCKS = {
 def parse(html: str, *, name: str, mtime: datetime) -> ParsedDigest:
     """Parse HTML text (a saved page, or an e-mail's HTML part) into a digest."""
     soup = BeautifulSoup(html, "html.parser")
-    for read in (_hf_listing, _hf_paper, _arxiv_listing, scholar_alert.read, preprint_alert.read,
-                 journal_toc.read, _citation_meta, _paper_links):
+    empty = None
+    for read in (_hf_listing, _hf_paper, _arxiv_listing, _arxiv_search, scholar_alert.read,
+                 preprint_alert.read, journal_toc.read, _citation_meta, _paper_links):
         found = read(soup, name, mtime)
         if found is not None and found.entries:
             return found
+        empty = empty or found
+    if empty is not None:
+        return empty
     try:
         digest = hf_text.parse(visible_text(soup), name=name, mtime=mtime)
         return ParsedDigest(FORMAT, digest.date, digest.entries)  # the file is still HTML
@@ -155,7 +161,17 @@ def _arxiv_listing(soup, name, mtime) -> ParsedDigest | None:
             pending = None
             if entry is not None:
                 entries.append(entry)
+    if not entries and not _empty_listing(soup):
+        return None
     return ParsedDigest(FORMAT, page_day or mtime.date(), entries)
+
+
+def _empty_listing(soup) -> bool:
+    # A listing day without papers renders <dl id='articles'><h3>…</h3><p>No updates for
+    # this time period.</p></dl>; a category without new submissions says so in the same place.
+    articles = soup.find("dl", id="articles")
+    return articles is not None and articles.find(["dt", "dd"]) is None and bool(
+        re.search(r"No updates for this time period|No new submissions|no (?:new )?listings", articles.get_text(" "), re.I))
 
 
 def _listing_entry(dt, dd, day: date | None) -> Entry | None:
@@ -190,6 +206,50 @@ def _listing_day(heading: str) -> date | None:
         return date(year, hf_text.MONTHS[match[2].lower()], int(match[1]))
     except ValueError:
         return None
+
+
+# --- c: arXiv search results (arxiv.org/search/?query=…, arxiv.org/a/<author> pages) --------
+
+def _arxiv_search(soup, name, mtime) -> ParsedDigest | None:
+    results = soup.select("li.arxiv-result")
+    if not results:
+        return _empty_search(soup, mtime)
+    entries = [e for e in map(_search_entry, results) if e is not None]
+    return ParsedDigest(FORMAT, hf_api.digest_date(name, [], mtime), entries)
+
+
+def _search_entry(result) -> Entry | None:
+    link = result.select_one("p.list-title a[href]") or result.find("a", href=re.compile(r"/abs/"))
+    title = result.select_one("p.title")
+    paper_id = link and arxiv_id(link["href"])
+    if not paper_id or title is None:
+        return None
+    # The full abstract sits beside a cut one ("abstract-short"); "▽ More" / "△ Less" are buttons.
+    abstract = result.select_one("span.abstract-full") or result.select_one("p.abstract")
+    if abstract is not None:
+        for button in abstract.find_all("a"):
+            button.extract()
+    abstract_text = re.sub(r"^\s*Abstract\s*:\s*", "", abstract.get_text(" ")) if abstract else ""
+    # The link names no version; the abstract's element id does ("1506.03134v2-abstract-full").
+    # "Submitted" is the newest version's day, not when the paper appeared: not kept.
+    shown = abstract.get("id", "") if abstract is not None else ""
+    doi_link = result.find("a", href=re.compile(r"doi\.org/10\."))
+    return Entry(
+        title=title.get_text(" "),
+        abstract=abstract_text,
+        authors=[a.get_text(" ") for a in result.select("p.authors a")],
+        arxiv_id=shown if arxiv_id(shown) == paper_id else paper_id,
+        url=f"https://arxiv.org/abs/{paper_id}",
+        doi=doi_link["href"] if doi_link else None,
+    )
+
+
+def _empty_search(soup, mtime) -> ParsedDigest | None:
+    # A search without results is a digest of none: "Sorry, your query … produced no results."
+    title = soup.title.get_text() if soup.title else ""
+    if "arxiv" in title.lower() and soup.find(string=re.compile(r"produced no results")):
+        return ParsedDigest(FORMAT, mtime.date(), [])
+    return None
 
 
 # --- d: citation_* meta tags (arXiv abstract pages, most publishers' paper pages) -------------
@@ -236,6 +296,8 @@ def _paper_links(soup, name, mtime) -> ParsedDigest | None:
         title = clean(anchor.get_text(" "))
         if _looks_like_title(title):
             entries[found[0]] = Entry(title=title, arxiv_id=found[0], url=found[1])
+    if not entries:
+        return None
     return ParsedDigest(FORMAT, hf_api.digest_date(name, [], mtime), list(entries.values()))
 
 

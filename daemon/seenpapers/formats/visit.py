@@ -40,6 +40,8 @@ def parse(text: str, *, name: str, mtime: datetime) -> ParsedDigest:
     if not isinstance(papers, list):
         raise ParseError(f'"papers" is {_json_type(papers)}, not a list of papers')
     entries = [entry for entry in (_entry(item, n) for n, item in enumerate(papers, 1)) if entry is not None]
+    if papers and not entries:
+        raise ParseError(f"no papers found in this visit: none of its {len(papers):,} cards has a title")
     started = _time(data.get("started"), '"started"')
     day = _day(data.get("date")) or (started and date.fromisoformat(started[:10])) or mtime.date()
     page = clean(_string(data, "page", "the visit", MAX_URL)) or None
