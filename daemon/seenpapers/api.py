@@ -207,7 +207,7 @@ def _paper_item(item, index: int) -> dict:
     if not isinstance(item, dict):
         raise ApiError(422, "bad_shape", f"papers[{index}] must be an object")
     clean = {}
-    for field in ("title", "abstract", "arxiv_id", "url"):
+    for field in ("title", "abstract", "arxiv_id", "url", "doi"):
         value = item.get(field)
         if value is None:
             continue

@@ -179,10 +179,13 @@ def lookup_command(data_dir, as_json, abstract, titles):
 
 
 def _item(argument: str) -> dict:
-    # An argument that is only an arXiv id or a paper URL is looked up by id.
-    arxiv_id = text.arxiv_id(argument)
-    if arxiv_id and " " not in argument.strip():
-        return {"title": "", "arxiv_id": arxiv_id}
+    # An argument that is only a DOI, an arXiv id or a paper URL is looked up by it.
+    if " " not in argument.strip():
+        doi = text.doi(argument)
+        if doi:
+            return {"title": "", "doi": doi}
+        if text.arxiv_id(argument):
+            return {"title": "", "arxiv_id": text.arxiv_id(argument)}
     return {"title": argument}
 
 

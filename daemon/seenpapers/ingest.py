@@ -152,23 +152,22 @@ def _commit(db, digest: ParsedDigest, made: list[matcher.Abstract], *, sha256, n
 
 
 def _runs(entries: list[Entry]) -> list[tuple[int, int]]:
-    """Consecutive runs of entries in which no two share an arXiv id or a title key. Within
+    """Consecutive runs of entries in which no two share an arXiv id, a DOI or a title key. Within
     a run, no entry can be the paper another one adds, so a run's identities are all found
     before any of it is written, and come out as they would one entry at a time."""
     runs, start, ids, keys = [], 0, set(), set()
     for i, entry in enumerate(entries):
-        if entry.title_key in keys or (entry.arxiv_id and entry.arxiv_id in ids):
+        if entry.title_key in keys or (entry.arxiv_id and entry.arxiv_id in ids) or (entry.doi and entry.doi in ids):
             runs.append((start, i))
             start, ids, keys = i, set(), set()
         keys.add(entry.title_key)
-        if entry.arxiv_id:
-            ids.add(entry.arxiv_id)
+        ids.update(value for value in (entry.arxiv_id, entry.doi) if value)
     return runs + [(start, len(entries))] if entries else runs
 
 
 def _commit_run(db, digest_id: int, run: list[tuple[int, tuple[Entry, matcher.Abstract]]], now: str, result: Result) -> None:
     """A run of entries in a few statements: a statement per entry was most of a backfill."""
-    known = matcher.find_papers(db, [(entry.arxiv_id, entry.title_key, entry.abstract) for _, (entry, _) in run])
+    known = matcher.find_papers(db, [(entry.arxiv_id, entry.doi, entry.title_key, entry.abstract) for _, (entry, _) in run])
     # New papers get the ids SQLite would give them one by one (max + 1; papers are never
     # deleted by the daemon), so each one's duplicates are looked for among older papers.
     next_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM papers").fetchone()[0]
@@ -177,7 +176,7 @@ def _commit_run(db, digest_id: int, run: list[tuple[int, tuple[Entry, matcher.Ab
     for (position, (entry, made)), paper in zip(run, known):
         if paper is None:
             paper_id, next_id = next_id, next_id + 1
-            new_papers.append([paper_id, entry.arxiv_id, entry.title, entry.title_key, entry.abstract,
+            new_papers.append([paper_id, entry.arxiv_id, entry.doi, entry.title, entry.title_key, entry.abstract,
                                entry.authors_json, entry.authors_count, entry.published, entry.url, now])
             to_index.append((paper_id, entry.title_parts, made))
             queries.append(matcher.Query(entry.title, entry.abstract, entry.arxiv_id, before=paper_id,
@@ -193,11 +192,11 @@ def _commit_run(db, digest_id: int, run: list[tuple[int, tuple[Entry, matcher.Ab
             # Keep the abstract as shown only when it differs: an edited abstract is evidence.
             shown_abstract = entry.abstract if entry.abstract and had and entry.abstract != had else None
         sightings.append([paper_id, digest_id, position, entry.title, entry.arxiv_id, entry.authors_count,
-                          entry.published, entry.upvotes, shown_abstract])
+                          entry.published, entry.upvotes, shown_abstract, entry.version, int(entry.truncated)])
     db.conn.executemany(_FILL_IN, fill_ins)
     db.conn.executemany(
-        "INSERT INTO papers (id, arxiv_id, title, title_key, abstract, authors, authors_count,"
-        " published, url, first_ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO papers (id, arxiv_id, doi, title, title_key, abstract, authors, authors_count,"
+        " published, url, first_ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         new_papers,
     )
     matcher.index_papers(db, to_index)
@@ -212,7 +211,7 @@ def _commit_run(db, digest_id: int, run: list[tuple[int, tuple[Entry, matcher.Ab
     )
     db.conn.executemany(
         "INSERT INTO sightings (paper_id, digest_id, position, title, arxiv_id, authors_count,"
-        " published, upvotes, abstract) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " published, upvotes, abstract, version, truncated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         sightings,
     )
     result.new_papers += len(new_papers)
@@ -220,9 +219,10 @@ def _commit_run(db, digest_id: int, run: list[tuple[int, tuple[Entry, matcher.Ab
     result.duplicates += len(duplicates)
 
 
-# What a later sighting knows and the paper lacks (an id, an abstract, authors).
+# What a later sighting knows and the paper lacks (an id, a DOI, an abstract, authors).
 _FILL_IN = """UPDATE papers SET
      arxiv_id = coalesce(arxiv_id, :arxiv_id),
+     doi = coalesce(doi, :doi),
      abstract = CASE WHEN coalesce(abstract, '') = '' THEN :abstract ELSE abstract END,
      authors = coalesce(authors, :authors),
      authors_count = coalesce(authors_count, :authors_count),
@@ -230,6 +230,7 @@ _FILL_IN = """UPDATE papers SET
      url = coalesce(url, :url)
    WHERE id = :id AND (
      (arxiv_id IS NULL AND :arxiv_id IS NOT NULL)
+     OR (doi IS NULL AND :doi IS NOT NULL)
      OR (coalesce(abstract, '') = '' AND :abstract != '')
      OR (authors IS NULL AND :authors IS NOT NULL)
      OR (authors_count IS NULL AND :authors_count IS NOT NULL)
@@ -241,6 +242,7 @@ def _fill_in_values(paper_id: int, entry: Entry) -> dict:
     return {
         "id": paper_id,
         "arxiv_id": entry.arxiv_id,
+        "doi": entry.doi,
         "abstract": entry.abstract,
         "authors": entry.authors_json,
         "authors_count": entry.authors_count,

@@ -21,7 +21,9 @@ def lookup(db: sqlite_utils.Database, items: list[dict]) -> list[dict]:
     keyed = [_keys(item) for item in items]
     # As sent: the matcher's words are the same as of the unwrapped text (text.words).
     abstracts = [(item.get("abstract") or "")[:MAX_ABSTRACT] for item in items]
-    found = matcher.find_papers(db, [(arxiv_id, key, abstract) for (_, arxiv_id, key), abstract in zip(keyed, abstracts)])
+    dois = [_doi(item) for item in items]
+    found = matcher.find_papers(db, [(arxiv_id, doi, key, abstract)
+                                     for (_, arxiv_id, key), doi, abstract in zip(keyed, dois, abstracts)])
     paper_ids = sorted({k.id for k in found if k})
     known = _known_papers(db, paper_ids)
     unknown = [i for i, (hit, (_, _, key)) in enumerate(zip(found, keyed)) if hit is None and key]
@@ -47,8 +49,15 @@ def lookup(db: sqlite_utils.Database, items: list[dict]) -> list[dict]:
 
 def _keys(item: dict) -> tuple[str, str | None, str]:
     title = text.clean(item.get("title"))
-    arxiv_id = text.arxiv_id(item.get("arxiv_id")) or text.arxiv_id(item.get("url"))
+    # arXiv's own DOI (10.48550/arXiv.…) is an arXiv id.
+    arxiv_id = (text.arxiv_id(item.get("arxiv_id")) or text.arxiv_id(text.doi_arxiv_id(text.doi(item.get("doi"))))
+                or text.arxiv_id(item.get("url")))
     return title, arxiv_id, text.title_key(title)
+
+
+def _doi(item: dict) -> str | None:
+    doi = text.doi(item.get("doi")) or text.doi(item.get("url"))  # a doi.org or bioRxiv address
+    return None if text.doi_arxiv_id(doi) else doi
 
 
 def _same_as(keyed, found) -> list[int | None]:

@@ -78,18 +78,28 @@ class Query:
     title_key: str | None = None  # text.title_key(title), likewise
 
 
-def find_paper(db: sqlite_utils.Database, arxiv_id: str | None, title_key: str, abstract: str = "") -> Known | None:
-    """The known paper this (id, title key) is, or None. When several known papers share
+def find_paper(db: sqlite_utils.Database, arxiv_id: str | None, title_key: str, abstract: str = "",
+               doi: str | None = None) -> Known | None:
+    """The known paper this (id, DOI, title key) is, or None. When several known papers share
     the title (one title re-posted under two ids), the abstract says which one it is."""
-    return find_papers(db, [(arxiv_id, title_key, abstract)])[0]
+    return find_papers(db, [(arxiv_id, doi, title_key, abstract)])[0]
 
 
-def find_papers(db: sqlite_utils.Database, entries: list[tuple[str | None, str, str]]) -> list[Known | None]:
-    """find_paper for many (arXiv id, title key, abstract) at once, in three statements."""
+def find_papers(db: sqlite_utils.Database, entries: list[tuple[str | None, str | None, str, str]]) -> list[Known | None]:
+    """find_paper for many (arXiv id, DOI, title key, abstract) at once, in four statements.
+
+    An arXiv id is the paper; else a DOI is (a journal's, a preprint server's); else the
+    title. A DOI does not link an entry to a paper with another arXiv id."""
     by_id = {row[3]: row for row in db.execute(
         "SELECT id, title, title_key, arxiv_id FROM papers WHERE arxiv_id IN (SELECT value FROM json_each(?))",
-        [json.dumps([arxiv_id for arxiv_id, _, _ in entries if arxiv_id])],
+        [json.dumps([arxiv_id for arxiv_id, _, _, _ in entries if arxiv_id])],
     )}
+    dois = [doi for _, doi, _, _ in entries if doi]
+    by_doi = {row[4]: row[:4] for row in db.execute(
+        "SELECT id, title, title_key, arxiv_id, doi FROM papers WHERE doi IN (SELECT value FROM json_each(?))"
+        " ORDER BY id DESC",  # the first paper of a DOI wins
+        [json.dumps(dois)],
+    )} if dois else {}
     # Per title, its first 5 papers and its first without an id (a copied page's).
     by_key: dict[str, list[tuple]] = {}
     for row in db.execute(
@@ -98,14 +108,20 @@ def find_papers(db: sqlite_utils.Database, entries: list[tuple[str | None, str, 
         " row_number() OVER (PARTITION BY title_key, arxiv_id IS NULL ORDER BY id) AS m"
         " FROM papers WHERE title_key IN (SELECT value FROM json_each(?)))"
         " WHERE n <= 5 OR (arxiv_id IS NULL AND m = 1) ORDER BY id",
-        [json.dumps([key for _, key, _ in entries if key])],
+        [json.dumps([key for _, _, key, _ in entries if key])],
     ):
         by_key.setdefault(row[2], []).append(row)
     found = []
-    for arxiv_id, key, abstract in entries:
+    for arxiv_id, doi, key, abstract in entries:
+        same_doi = by_doi.get(doi) if doi else None
+        if same_doi is not None and arxiv_id and same_doi[3] not in (None, arxiv_id):
+            same_doi = None
         if arxiv_id:
             # The same title seen earlier without an id (a copied page) is this paper.
-            row = by_id.get(arxiv_id) or next((r for r in by_key.get(key, ()) if r[3] is None), None)
+            row = (by_id.get(arxiv_id) or same_doi
+                   or next((r for r in by_key.get(key, ()) if r[3] is None), None))
+        elif same_doi is not None:
+            row = same_doi
         else:
             rows = by_key.get(key, [])[:5]
             row = rows[0] if rows else None

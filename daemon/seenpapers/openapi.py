@@ -146,6 +146,8 @@ OPENAPI = {
                         "abstract": {**_NULLABLE_STR, "maxLength": 20000},
                         "arxiv_id": {**_NULLABLE_STR, "maxLength": 20000},
                         "url": {**_NULLABLE_STR, "maxLength": 20000},
+                        # "10.1101/…", "doi:10.1101/…" or "https://doi.org/10.1101/…"
+                        "doi": {**_NULLABLE_STR, "maxLength": 20000},
                     },
                 }}},
             },
@@ -182,6 +184,7 @@ OPENAPI = {
                     "id": {"type": "integer"},
                     "status": {"type": "string", "enum": ["seen", "read"]},
                     "arxiv_id": _NULLABLE_STR,
+                    "doi": _NULLABLE_STR,
                     "title": {"type": "string"},
                     "abstract": _NULLABLE_STR,
                     "authors": {"type": "array", "items": {"type": "string"}},

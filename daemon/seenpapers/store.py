@@ -4,7 +4,7 @@ that more than one module needs.
 Tables (described for Datasette users in datasette_metadata.json):
 - digests    one ingested file, unique by the SHA-256 of its bytes; a visit (the papers the
              extension saw on screen) or any other digest (m008)
-- papers     one work; arxiv_id (no version) and title_key identify it
+- papers     one work; arxiv_id (no version), doi (m009) and title_key identify it
 - sightings  paper x digest: where and how a paper was shown
 - duplicates a paper that is another record of the same work as another paper
 - reads      papers the person marked read
@@ -310,6 +310,17 @@ def m008_digest_kind_page_started(db: sqlite_utils.Database):
     db["digests"].add_column("kind", str, not_null_default="digest")
     db["digests"].add_column("page", str)
     db["digests"].add_column("started", str)
+
+
+@migrations()
+def m009_doi_version_truncated(db: sqlite_utils.Database):
+    """DOIs as identity beside arXiv ids (journal and bioRxiv alerts have no arXiv id), and
+    what a sighting showed of a paper: its arXiv version (a replacement is v2, v3…) and
+    whether the digest cut its title or authors short (Scholar's "…")."""
+    db["papers"].add_column("doi", str)
+    db.execute("CREATE INDEX idx_papers_doi ON papers (doi) WHERE doi IS NOT NULL")
+    db["sightings"].add_column("version", int)
+    db["sightings"].add_column("truncated", int, not_null_default=0)
 
 
 def update_search_index(db: sqlite_utils.Database) -> int:
