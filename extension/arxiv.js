@@ -1,5 +1,6 @@
 // Reads arXiv pages: listings (/list/…/new, /recent, /pastweek, a month), search results
-// (/search/…) and abstract pages (/abs/…). A listing is <dl> of <dt> (the id link) and <dd>
+// (/search/…), author pages (/a/<author>: a listing, or results in the search layout) and
+// abstract pages (/abs/…). A listing is <dl> of <dt> (the id link) and <dd>
 // (title, abstract); search results are li.arxiv-result (arXiv's search-macros template).
 "use strict";
 
@@ -83,12 +84,14 @@
   function read(document, location) {
     const id = seenpapers.idFromPath(location.pathname, "/abs/");
     if (id) return abstractPage(document, id);
-    return location.pathname.startsWith("/search/") ? searchResults(document) : listing(document);
+    if (location.pathname.startsWith("/search/")) return searchResults(document);
+    const listed = listing(document);
+    return listed.length || !location.pathname.startsWith("/a/") ? listed : searchResults(document);
   }
 
   seenpapers.readers.push({
     name: "arxiv",
-    matches: (location) => /(^|\.)arxiv\.org$/.test(location.hostname) && /^\/(list|abs|search)\//.test(location.pathname),
+    matches: (location) => /(^|\.)arxiv\.org$/.test(location.hostname) && /^\/(list|abs|search|a)\//.test(location.pathname),
     read,
   });
 })();

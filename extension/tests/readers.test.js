@@ -139,3 +139,17 @@ test("an arXiv search results page: one item per li.arxiv-result, with the whole
   assert.match(items[0].abstract, /^We introduce a new neural architecture .* input sequence\.$/); // not "△ Less"
   assert.equal(read(page("pages/arxiv-search.html", "https://arxiv.org/search/advanced?terms-0-term=networks")).length, 3);
 });
+
+test("an arXiv author page (/a/…) is read as a listing, or as results in the search layout", () => {
+  const listed = read(page("pages/arxiv-list.html", "https://arxiv.org/a/vinyals_o_1"));
+  assert.ok(listed.length > 0);
+  assert.ok(listed.every((item) => item.card.localName === "dd" || item.card.localName === "dt"));
+  const searched = read(page("pages/arxiv-search.html", "https://arxiv.org/a/vinyals_o_1.html"));
+  assert.deepEqual(searched.map((i) => i.arxiv_id), ["1506.03134", "2501.04001", "2501.04002"]);
+});
+
+test("the manifest runs the arXiv reader on author pages", () => {
+  const manifest = JSON.parse(require("node:fs").readFileSync(require("node:path").join(__dirname, "..", "manifest.json"), "utf8"));
+  const arxiv = manifest.content_scripts.find((s) => s.js.includes("arxiv.js"));
+  assert.ok(arxiv.matches.includes("https://arxiv.org/a/*"));
+});
