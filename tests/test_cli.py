@@ -38,7 +38,7 @@ def test_ingest_exits_1_and_names_each_failed_file(data_dir, tmp_path):
     (inbox / "good.json").write_bytes((HF_API / "2024-11-07.json").read_bytes())
     result = run("ingest", inbox)
     assert result.exit_code == 1
-    assert "failures    1" in result.output and "failed: empty.txt: empty file" in result.output
+    assert "failures    1" in result.output and "empty.txt: failed: empty file" in result.output
     assert "1 new, 0 already known" in result.output
 
 
@@ -59,7 +59,7 @@ def test_a_file_that_cannot_be_written_is_reported_and_the_rest_of_its_batch_goe
     result = run("ingest", inbox)
     assert result.exit_code == 1
     assert "2 new, 0 already known" in result.output and "failures    1" in result.output
-    assert "failed: b.json: internal error while writing: IntegrityError: refused by a test trigger" in result.output
+    assert "b.json: failed: internal error while writing: IntegrityError: refused by a test trigger" in result.output
     assert [t for (t,) in db.execute("SELECT title FROM papers ORDER BY id")] == ["First Paper", "Third Paper"]
     assert [n for (n,) in db.execute("SELECT name FROM failures")] == ["b.json"]
 

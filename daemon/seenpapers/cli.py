@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__, config, ingest, lookup, service, store, text
+from . import __version__, config, formats, ingest, lookup, service, store, text
 
 data_dir_option = click.option(
     "--data-dir",
@@ -42,6 +42,7 @@ def cli():
     already seen, read, or met before under another title."""
 
 
+LIST_FILES_UP_TO = 50  # a backfill of hundreds of files prints its totals, not a line each
 FILES_PER_COMMIT = 500  # a crash loses at most these; ingest again and they are read again
 PARALLEL_FROM = 20  # files: fewer are parsed here, as starting other processes takes longer
 
@@ -142,8 +143,18 @@ def _print_summary(results: list[ingest.Result], seconds: float, indexed: int, i
         ("search", f"{indexed} papers indexed in {index_seconds:.2f} s"),
     ]:
         click.echo(f"  {label:<11} {value}")
-    for r in failed:
-        click.echo(f"  failed: {r.name}: {r.error}")
+    # What each file was, when there are few enough to read; failures always.
+    for r in results if len(results) <= LIST_FILES_UP_TO else failed:
+        click.echo(f"  {r.name}: {_what_it_was(r)}")
+
+
+def _what_it_was(r: ingest.Result) -> str:
+    if r.status == "failed":
+        return f"failed: {r.error}"
+    if r.status == "known":
+        return "already known"
+    papers = f"{r.entries:,} paper" + ("" if r.entries == 1 else "s")
+    return f"{formats.describe(r.format)}, {papers} ({r.new_papers:,} new)"
 
 
 @cli.command(name="lookup")

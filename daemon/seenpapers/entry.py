@@ -40,7 +40,7 @@ class Entry:
         if self.authors_count is None and self.authors:
             self.authors_count = len(self.authors)
         shown_id = self.arxiv_id
-        self.doi = text.doi(self.doi)
+        self.doi = text.doi(self.doi) or text.doi(self.url)  # a doi.org or bioRxiv address names it
         if text.doi_arxiv_id(self.doi):
             shown_id, self.doi = shown_id or text.doi_arxiv_id(self.doi), None
         self.arxiv_id = text.arxiv_id(shown_id) or text.arxiv_id(self.url)

@@ -37,6 +37,7 @@ class Result:
     seen_again: int = 0
     duplicates: int = 0
     error: str | None = None
+    format: str | None = None  # what the file was (formats.describe says it in words)
 
 
 @dataclass
@@ -144,7 +145,7 @@ def _commit(db, digest: ParsedDigest, made: list[matcher.Abstract], *, sha256, n
         [sha256, name, path, digest.format, digest.date.isoformat(), size, len(digest.entries), now,
          digest.kind, digest.page, digest.started],
     ).lastrowid
-    result = Result(name, "ingested", entries=len(digest.entries))
+    result = Result(name, "ingested", entries=len(digest.entries), format=digest.format)
     shown = list(enumerate(zip(digest.entries, made), 1))
     for start, end in _runs(digest.entries):
         _commit_run(db, digest_id, shown[start:end], now, result)

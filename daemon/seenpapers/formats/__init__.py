@@ -12,12 +12,31 @@ from datetime import datetime
 from pathlib import PurePath
 
 from ..entry import ParsedDigest, ParseError
-from . import arxiv_feed, arxiv_mail, email_digest, hf_api, hf_text, html_page, visit
+from . import (arxiv_feed, arxiv_mail, email_digest, hf_api, hf_text, html_page, journal_toc, preprint_alert,
+               scholar_alert, visit)
 
 MAX_BYTES = 32 * 1024 * 1024  # the largest real digest is 250 kB; anything this big is not one
 MAX_ENTRIES = 10_000  # a month of HF papers or a week of an arXiv category is far fewer
 
-__all__ = ["parse", "ParseError", "MAX_BYTES"]
+__all__ = ["parse", "describe", "ParseError", "MAX_BYTES"]
+
+# Each format in words, for a person reading `seenpapers ingest`'s output.
+_DESCRIPTIONS = {
+    arxiv_feed.FORMAT: "arXiv feed",
+    arxiv_mail.FORMAT: arxiv_mail.DESCRIPTION,
+    email_digest.FORMAT: "e-mail with links to papers",
+    hf_api.FORMAT: "Hugging Face API JSON",
+    hf_text.FORMAT: "Hugging Face page as text",
+    html_page.FORMAT: "saved page",
+    journal_toc.FORMAT: journal_toc.DESCRIPTION,
+    preprint_alert.FORMAT: preprint_alert.DESCRIPTION,
+    scholar_alert.FORMAT: scholar_alert.DESCRIPTION,
+    visit.FORMAT: "visit (the papers the extension saw on screen)",
+}
+
+
+def describe(format: str | None) -> str:
+    return _DESCRIPTIONS.get(format, format or "unknown")
 
 
 def parse(data: bytes, *, name: str, mtime: datetime) -> ParsedDigest:
